@@ -1,0 +1,2 @@
+"""preprocessing."""
+from tf1zoo.ops import compat as _compat  # noqa: F401  (TF set-up first)
