@@ -1,0 +1,17 @@
+"""pytest set-up: the TF 2.21 graph-mode shim runs before any test imports TensorFlow."""
+import pathlib
+
+import pytest
+
+from tf1zoo.ops import compat  # noqa: F401
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_CAFFE_DIR = REPO_ROOT.parent / 'shared' / 'reference' / 'caffe'
+
+
+@pytest.fixture
+def caffe_reference_dir():
+    """The official deploy prototxts beside the checkout; tests skip where they are absent."""
+    if not SHARED_CAFFE_DIR.is_dir():
+        pytest.skip('../shared/reference/caffe is absent')
+    return SHARED_CAFFE_DIR
