@@ -6,7 +6,7 @@ so each folder is mapped to ``tf1zoo.<folder>``.
 """
 import setuptools
 
-_PACKAGES = ('nets', 'datasets', 'preprocessing', 'ops')
+_PACKAGES = ('nets', 'datasets', 'preprocessing', 'ops', 'scripts')
 
 # tf-keras 2.21 depends on the `tensorflow` wheel itself, so that wheel (which runs
 # on the CPU and uses a GPU when CUDA is present) is the default; `[gpu]` adds the

@@ -6,10 +6,8 @@
   in Caffe's Permute(0, 2, 3, 1) + Flatten order, so predictions line up with the priors' order
   (row, column, prior).
 """
-from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
-
-import tensorflow.compat.v1 as tf  # noqa: E402
-import tf_slim as slim  # noqa: E402
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
 
 # Caffe's NormalizeLayer adds eps = 1e-10 to the sum of squares before the square root.
 _CAFFE_NORMALIZE_EPS = 1e-10
@@ -32,8 +30,8 @@ def l2_normalization(inputs, scale_init, data_format='NHWC', scope=None):
     with tf.variable_scope(scope, 'L2Normalization', [inputs]):
         squared_sum = tf.reduce_sum(tf.square(inputs), axis=channel_axis, keepdims=True)
         normalised = inputs * tf.rsqrt(squared_sum + _CAFFE_NORMALIZE_EPS)
-        scale = tf.get_variable('scale', shape=[num_channels], dtype=inputs.dtype,
-                                initializer=tf.constant_initializer(scale_init))
+        scale = slim.model_variable('scale', shape=[num_channels], dtype=inputs.dtype,
+                                    initializer=tf.constant_initializer(scale_init))
         if data_format == 'NCHW':
             scale = tf.reshape(scale, [1, -1, 1, 1])
         return normalised * scale

@@ -16,10 +16,9 @@ Layout (300x300 input; Caffe layer names are the variable scopes):
 """
 import collections
 
-from tf1zoo.nets import detection_layers, vgg
-from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+import tensorflow.compat.v1 as tf
 
-import tensorflow.compat.v1 as tf  # noqa: E402
+from tf1zoo.nets import detection_layers, vgg
 
 # One prediction source: the end_point it taps and its PriorBox parameters (pixels, at 300x300).
 PriorLayer = collections.namedtuple('PriorLayer',

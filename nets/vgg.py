@@ -11,10 +11,8 @@ windows on even inputs) the layers here pad explicitly (see ``caffe_padded_conv2
 """
 import math
 
-from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
-
-import tensorflow.compat.v1 as tf  # noqa: E402
-import tf_slim as slim  # noqa: E402
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
 
 # (block name, number of 3x3 convolutions, output channels) of VGG16's five blocks.
 _VGG16_BLOCKS = (('conv1', 2, 64), ('conv2', 2, 128), ('conv3', 3, 256), ('conv4', 3, 512),

@@ -1,0 +1,252 @@
+"""The training loop every detector's script shares (SSD, RefineDet, R-FCN, YOLO).
+
+A script turns its flags into a ``TrainConfig`` and hands ``train()`` two callables: one that builds the
+input ``tf.data.Dataset`` and one that builds the model's losses from a batch. This module owns the rest,
+in TF1 style: the global step, the learning-rate schedule, ``MomentumOptimizer``, initialisation from a
+checkpoint (slim's ``vgg_16.ckpt`` or a converted Caffe base) with exclude / trainable scopes, and a
+``MonitoredTrainingSession`` that resumes from the latest checkpoint in ``train_dir``, saves periodically
+and on Ctrl-C, stops with a clear message when the loss becomes NaN, shows a tqdm progress bar and writes
+TensorBoard summaries.
+"""
+import dataclasses
+import time
+from typing import Callable, Optional, Sequence
+
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+import tqdm
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """What a training run needs besides the model and the data; the scripts fill it from flags."""
+
+    train_dir: str
+    max_steps: int
+    batch_size: int
+    learning_rate: float = 1e-3
+    # Piecewise-constant schedule: the rate is multiplied by lr_decay_factor at each boundary step.
+    lr_boundaries: Sequence[int] = ()
+    lr_decay_factor: float = 0.1
+    # Linear warm-up from learning_rate * warmup_factor over the first warmup_steps steps.
+    warmup_steps: int = 0
+    warmup_factor: float = 1.0 / 3
+    momentum: float = 0.9
+    optimizer: str = 'momentum'
+    adam_beta1: float = 0.5
+    checkpoint_path: Optional[str] = None
+    checkpoint_exclude_scopes: Sequence[str] = ()
+    trainable_scopes: Sequence[str] = ()
+    ignore_missing_vars: bool = False
+    save_checkpoint_steps: int = 1000
+    save_summaries_steps: int = 100
+    max_checkpoints_to_keep: int = 5
+    seed: Optional[int] = None
+    show_progress: bool = True
+
+
+@dataclasses.dataclass
+class ModelOutputs:
+    """What a model's loss builder returns: named scalar losses, and optionally summary images."""
+
+    losses: dict
+    summary_images: Optional[tf.Tensor] = None
+
+
+class NaNLossError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint in train_dir is kept."""
+
+
+def configure_learning_rate(config, global_step):
+    """Piecewise-constant decay (the SSD paper's 1e-3 -> 1e-4 -> 1e-5) with an optional linear warm-up."""
+    values = [config.learning_rate * config.lr_decay_factor ** i
+              for i in range(len(config.lr_boundaries) + 1)]
+    if config.lr_boundaries:
+        # Caffe's "multistep" policy applies the new rate at the boundary step itself.
+        boundaries = [tf.cast(b - 1, global_step.dtype) for b in config.lr_boundaries]
+        rate = tf.train.piecewise_constant(global_step, boundaries, values)
+    else:
+        rate = tf.constant(config.learning_rate)
+    if config.warmup_steps > 0:
+        progress = tf.minimum(tf.cast(global_step, tf.float32) / config.warmup_steps, 1.0)
+        rate = rate * (config.warmup_factor + (1.0 - config.warmup_factor) * progress)
+    return tf.identity(rate, name='learning_rate')
+
+
+def configure_optimizer(config, learning_rate):
+    """SGD with momentum 0.9 (the detectors' papers); Adam with beta1 0.5 for DCGAN."""
+    if config.optimizer == 'momentum':
+        return tf.train.MomentumOptimizer(learning_rate, config.momentum)
+    if config.optimizer == 'adam':
+        return tf.train.AdamOptimizer(learning_rate, beta1=config.adam_beta1)
+    raise ValueError('optimizer must be "momentum" or "adam", not %r' % config.optimizer)
+
+
+def variables_to_train(trainable_scopes):
+    """Trainable variables under any of the scopes (all of them when no scope is given)."""
+    if not trainable_scopes:
+        return tf.trainable_variables()
+    selected = []
+    for scope in trainable_scopes:
+        selected.extend(tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope.strip()))
+    if not selected:
+        raise ValueError('no trainable variable under --trainable_scopes=%s' % ','.join(trainable_scopes))
+    return selected
+
+
+def checkpoint_init_fn(checkpoint_path, exclude_scopes=(), ignore_missing_vars=False):
+    """An init_fn that restores the model's variables from a checkpoint by name.
+
+    Variables under ``exclude_scopes`` are left to their initialisers (e.g. ``vgg_16/fc6,vgg_16/fc7`` for
+    slim's vgg_16.ckpt, whose fc layers are fully connected). A variable missing from the checkpoint is an
+    error unless ``ignore_missing_vars``; a shape mismatch is always an error naming both shapes.
+
+    Returns:
+      A function (scaffold, session) -> None, or None when checkpoint_path is empty.
+    """
+    if not checkpoint_path:
+        return None
+    if tf.gfile.IsDirectory(checkpoint_path):
+        checkpoint_path = tf.train.latest_checkpoint(checkpoint_path)
+        if checkpoint_path is None:
+            raise ValueError('no checkpoint in directory %s' % checkpoint_path)
+    reader = tf.train.load_checkpoint(checkpoint_path)
+    stored_shapes = reader.get_variable_to_shape_map()
+    exclusions = [scope.strip() for scope in exclude_scopes if scope.strip()]
+    restore, missing, mismatched = [], [], []
+    for var in slim.get_model_variables():
+        name = var.op.name
+        if any(name == s or name.startswith(s + '/') for s in exclusions):
+            continue
+        if name not in stored_shapes:
+            missing.append(name)
+        elif list(stored_shapes[name]) != var.shape.as_list():
+            mismatched.append('%s: checkpoint %s, model %s' % (name, stored_shapes[name],
+                                                                var.shape.as_list()))
+        else:
+            restore.append(var)
+    if mismatched:
+        raise ValueError('%s does not fit the model (exclude these scopes with '
+                         '--checkpoint_exclude_scopes):\n  %s'
+                         % (checkpoint_path, '\n  '.join(mismatched)))
+    if missing and not ignore_missing_vars:
+        raise ValueError('%s lacks %d model variables (pass --ignore_missing_vars to keep their '
+                         'initial values):\n  %s' % (checkpoint_path, len(missing),
+                                                     '\n  '.join(missing)))
+    if not restore:
+        raise ValueError('no variable of the model is in %s' % checkpoint_path)
+    saver = tf.train.Saver(restore)
+    tf.logging.info('Initialising %d variables from %s', len(restore), checkpoint_path)
+    return lambda scaffold, session: saver.restore(session, checkpoint_path)
+
+
+class ProgressHook(tf.train.SessionRunHook):
+    """A tqdm bar over the steps, showing the loss and images per second."""
+
+    def __init__(self, total_loss, max_steps, batch_size, enabled=True):
+        self._fetches = {'loss': total_loss, 'step': tf.train.get_global_step()}
+        self._max_steps = max_steps
+        self._batch_size = batch_size
+        self._enabled = enabled
+        self._bar = None
+        self._last_time = None
+        self.last_step = None
+
+    def after_create_session(self, session, coord):
+        self.last_step = int(session.run(tf.train.get_global_step()))
+        self._bar = tqdm.tqdm(total=self._max_steps, initial=self.last_step, unit='step',
+                              dynamic_ncols=True, disable=not self._enabled)
+        self._last_time = time.time()
+
+    def before_run(self, run_context):
+        return tf.train.SessionRunArgs(self._fetches)
+
+    def after_run(self, run_context, run_values):
+        step = int(run_values.results['step']) + 1
+        now = time.time()
+        images_per_sec = self._batch_size * (step - self.last_step) / max(now - self._last_time, 1e-9)
+        self._bar.set_postfix(loss='%.4f' % run_values.results['loss'],
+                              img_per_s='%.1f' % images_per_sec)
+        self._bar.update(step - self.last_step)
+        self.last_step, self._last_time = step, now
+
+    def end(self, session):
+        self._bar.close()
+
+
+def build_train_op(config, outputs):
+    """Total loss (model losses + weight decay), learning rate, optimizer and the train op."""
+    global_step = tf.train.get_or_create_global_step()
+    model_loss = tf.add_n(list(outputs.losses.values()), name='model_loss')
+    regularization = tf.losses.get_regularization_loss()
+    total_loss = tf.identity(model_loss + regularization, name='total_loss')
+    learning_rate = configure_learning_rate(config, global_step)
+    optimizer = configure_optimizer(config, learning_rate)
+    train_op = slim.learning.create_train_op(total_loss, optimizer, global_step=global_step,
+                                             variables_to_train=variables_to_train(
+                                                 config.trainable_scopes),
+                                             check_numerics=False)
+    for name, loss in outputs.losses.items():
+        tf.summary.scalar('losses/' + name, loss)
+    tf.summary.scalar('losses/regularization', regularization)
+    tf.summary.scalar('losses/total', total_loss)
+    tf.summary.scalar('learning_rate', learning_rate)
+    if outputs.summary_images is not None:
+        tf.summary.image('images_gt_and_predictions', outputs.summary_images, max_outputs=4)
+    return train_op, total_loss
+
+
+def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., ModelOutputs],
+          extra_hooks=()):
+    """Builds the graph and runs the training loop until ``config.max_steps``.
+
+    Args:
+      config: the run's settings.
+      dataset_fn: () -> tf.data.Dataset of batched tensor dicts.
+      model_fn: (batch tensor dict) -> ModelOutputs.
+      extra_hooks: further SessionRunHooks (e.g. evaluation or profiling).
+
+    Returns:
+      The global step reached (config.max_steps unless interrupted).
+
+    Raises:
+      NaNLossError: the loss became NaN; nothing is saved for the failing step.
+    """
+    with tf.Graph().as_default():
+        if config.seed is not None:
+            tf.set_random_seed(config.seed)
+        batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
+        train_op, total_loss = build_train_op(config, model_fn(batch))
+        scaffold = tf.train.Scaffold(
+            init_fn=checkpoint_init_fn(config.checkpoint_path, config.checkpoint_exclude_scopes,
+                                       config.ignore_missing_vars),
+            saver=tf.train.Saver(max_to_keep=config.max_checkpoints_to_keep))
+        progress = ProgressHook(total_loss, config.max_steps, config.batch_size,
+                                config.show_progress)
+        hooks = [tf.train.StopAtStepHook(last_step=config.max_steps),
+                 tf.train.NanTensorHook(total_loss, fail_on_nan_loss=True), progress]
+        hooks.extend(extra_hooks)
+        return _run_loop(config, scaffold, hooks, train_op, progress)
+
+
+def _run_loop(config, scaffold, hooks, train_op, progress):
+    session_config = tf.ConfigProto(allow_soft_placement=True)
+    session_config.gpu_options.allow_growth = True
+    try:
+        with tf.train.MonitoredTrainingSession(
+                checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
+                save_checkpoint_steps=config.save_checkpoint_steps,
+                save_summaries_steps=config.save_summaries_steps,
+                log_step_count_steps=None, config=session_config) as session:
+            while not session.should_stop():
+                try:
+                    session.run(train_op)
+                except KeyboardInterrupt:
+                    # Leaving the block normally lets the checkpoint hook save the current step.
+                    tf.logging.warning('Interrupted: saving a checkpoint in %s', config.train_dir)
+                    break
+    except tf.train.NanLossDuringTrainingError:
+        raise NaNLossError('the loss became NaN or infinite after step %s; stopping. The last '
+                           'checkpoint in %s is from before it: lower --learning_rate or add '
+                           '--warmup_steps, then resume.' % (progress.last_step, config.train_dir))
+    return progress.last_step

@@ -1,0 +1,95 @@
+"""The shared training loop: resume, save on Ctrl-C, NaN stop, learning-rate schedule, checkpoint init."""
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from tf1zoo.scripts import train_lib
+
+
+def _dataset_fn():
+    features = np.random.RandomState(0).normal(size=[64, 3]).astype(np.float32)
+    targets = features @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    return tf.data.Dataset.from_tensor_slices({'x': features, 'y': targets}).repeat().batch(8)
+
+
+def _linear_model_fn(batch):
+    prediction = slim.fully_connected(batch['x'], 1, activation_fn=None, scope='linear')
+    return train_lib.ModelOutputs(losses={'l2': tf.reduce_mean(tf.square(prediction - batch['y']))})
+
+
+def _config(train_dir, max_steps, **kwargs):
+    return train_lib.TrainConfig(train_dir=str(train_dir), max_steps=max_steps, batch_size=8,
+                                 learning_rate=0.05, show_progress=False,
+                                 save_checkpoint_steps=1000, **kwargs)
+
+
+def _checkpoint_step(train_dir):
+    path = tf.train.latest_checkpoint(str(train_dir))
+    return None if path is None else int(path.rsplit('-', 1)[1])
+
+
+def test_training_reduces_loss_and_resumes_from_the_saved_step(tmp_path):
+    assert train_lib.train(_config(tmp_path, 40), _dataset_fn, _linear_model_fn) == 40
+    assert _checkpoint_step(tmp_path) == 40
+    assert train_lib.train(_config(tmp_path, 80), _dataset_fn, _linear_model_fn) == 80
+    assert _checkpoint_step(tmp_path) == 80
+    weights = tf.train.load_checkpoint(str(tmp_path)).get_tensor('linear/weights')
+    np.testing.assert_allclose(weights[:, 0], [1.0, -2.0, 0.5], atol=0.1)
+
+
+class _InterruptAt(tf.train.SessionRunHook):
+    def __init__(self, step):
+        self._step = step
+
+    def after_run(self, run_context, run_values):
+        if run_context.session.run(tf.train.get_global_step()) >= self._step:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_saves_a_checkpoint_at_the_current_step(tmp_path):
+    reached = train_lib.train(_config(tmp_path, 100), _dataset_fn, _linear_model_fn,
+                              extra_hooks=[_InterruptAt(7)])
+    assert reached == 7
+    assert _checkpoint_step(tmp_path) == 7
+
+
+def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
+    def exploding_model_fn(batch):
+        outputs = _linear_model_fn(batch)
+        step = tf.train.get_or_create_global_step()
+        loss = tf.where(step >= 5, np.float32(np.nan), outputs.losses['l2'])
+        return train_lib.ModelOutputs(losses={'l2': loss})
+
+    with pytest.raises(train_lib.NaNLossError, match='NaN'):
+        train_lib.train(_config(tmp_path, 50), _dataset_fn, exploding_model_fn)
+    assert _checkpoint_step(tmp_path) is not None and _checkpoint_step(tmp_path) < 5
+
+
+def test_piecewise_schedule_with_warmup():
+    config = _config('unused', 10, lr_boundaries=(10, 20), warmup_steps=4, warmup_factor=0.25)
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        rate = train_lib.configure_learning_rate(config, step)
+        with tf.Session() as sess:
+            got = [sess.run(rate, {step: s}) for s in (0, 2, 4, 9, 10, 19, 20)]
+    np.testing.assert_allclose(got, [0.0125, 0.03125, 0.05, 0.05, 0.005, 0.005, 0.0005], rtol=1e-6)
+
+
+def test_checkpoint_init_reports_shape_mismatches_and_missing_variables(tmp_path):
+    with tf.Graph().as_default():
+        slim.model_variable('net/a', shape=[3, 2])
+        slim.model_variable('net/b', shape=[4])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            prefix = tf.train.Saver().save(sess, str(tmp_path / 'model.ckpt'))
+    with tf.Graph().as_default():
+        slim.model_variable('net/a', shape=[3, 5])
+        slim.model_variable('net/b', shape=[4])
+        slim.model_variable('net/c', shape=[1])
+        with pytest.raises(ValueError, match=r'net/a: checkpoint \[3, 2\], model \[3, 5\]'):
+            train_lib.checkpoint_init_fn(prefix)
+        with pytest.raises(ValueError, match='net/c'):
+            train_lib.checkpoint_init_fn(prefix, exclude_scopes=['net/a'])
+        assert train_lib.checkpoint_init_fn(prefix, exclude_scopes=['net/a'],
+                                            ignore_missing_vars=True) is not None
