@@ -1,0 +1,50 @@
+"""Looks up a model's preprocessing by name.
+
+Each preprocessing is a callable
+``preprocess(tensor_dict, is_training, convention='caffe_bgr', seed=None) -> tensor_dict`` that
+maps a decoded tensor dict (uint8 RGB image, normalised ``[ymin, xmin, ymax, xmax]`` boxes, see
+`standard_fields.InputDataFields`) to one whose image is the network's float32
+``[out_height, out_width, 3]`` input. Adding a model is one entry in `_PREPROCESSING`.
+"""
+import functools
+
+from tf1zoo.preprocessing import image_conventions, ssd_augmentation
+
+
+def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE_BGR, seed=None,
+                    output_size=None):
+    """SSD-style training augmentation or evaluation warp, at `output_size`."""
+    if is_training:
+        return ssd_augmentation.ssd_train_preprocess(tensor_dict, output_size, convention,
+                                                     seed=seed)
+    return ssd_augmentation.ssd_eval_preprocess(tensor_dict, output_size, convention)
+
+
+# Input sizes: SSD300 / SSD512 (Liu et al. 2016), RefineDet320 / RefineDet512 (Zhang et al. 2018);
+# RefineDet (sec. 3.3, 'Data Augmentation') trains with SSD's augmentation.
+_PREPROCESSING = {
+    'ssd_300': functools.partial(_ssd_preprocess, output_size=300),
+    'ssd_512': functools.partial(_ssd_preprocess, output_size=512),
+    'refinedet_320': functools.partial(_ssd_preprocess, output_size=320),
+    'refinedet_512': functools.partial(_ssd_preprocess, output_size=512),
+}
+
+KNOWN_PREPROCESSING = tuple(sorted(_PREPROCESSING))
+
+
+def get_preprocessing(name):
+    """The preprocessing callable registered as `name`.
+
+    Args:
+      name: one of `KNOWN_PREPROCESSING`.
+
+    Returns:
+      ``preprocess(tensor_dict, is_training, convention='caffe_bgr', seed=None) -> tensor_dict``.
+
+    Raises:
+      ValueError: for an unknown name; the message lists the known ones.
+    """
+    if name not in _PREPROCESSING:
+        raise ValueError('Unknown preprocessing %r; known preprocessing names: %s'
+                         % (name, ', '.join(KNOWN_PREPROCESSING)))
+    return _PREPROCESSING[name]
