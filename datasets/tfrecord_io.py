@@ -1,0 +1,398 @@
+"""The record the dataset readers produce, its `tf.train.Example` form, and sharded TFRecord writing.
+
+A reader (``pascalvoc``, ``coco``) yields ``(ImageRecord, image_bytes)`` pairs; ``record_to_example``
+turns one into a `tf.train.Example` keyed by ``standard_fields.TfExampleFields``, and
+``decode_example`` turns a serialized example back into a tensor dict keyed by
+``standard_fields.InputDataFields`` inside the TF graph.
+
+Boxes are normalised ``[ymin, xmin, ymax, xmax]`` float32 (see ``standard_fields``); class ids are
+1-based. Shards are named ``<name>-00000-of-00004.tfrecord``; each is written under a temporary name
+in the output directory and renamed only when every shard of the run has been written.
+"""
+import collections
+import concurrent.futures
+import dataclasses
+import glob
+import os
+import queue
+import tempfile
+import threading
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import tensorflow.compat.v1 as tf
+import tqdm
+
+from tf1zoo.datasets.standard_fields import InputDataFields, TfExampleFields
+
+_JPEG_MAGIC = b'\xff\xd8\xff'
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+# Items queued per writer thread: enough to keep the writers busy without holding many images in memory.
+_QUEUE_DEPTH = 32
+_POLL_SECONDS = 0.1
+
+
+class DatasetError(ValueError):
+    """A dataset file is missing or malformed; the message names the file and the problem."""
+
+    def __init__(self, path, problem):
+        super().__init__('%s: %s' % (path, problem))
+        self.path = str(path)
+        self.problem = problem
+
+
+@dataclasses.dataclass(frozen=True)
+class ObjectAnnotation:
+    """One annotated object.
+
+    ``box`` is normalised ``[ymin, xmin, ymax, xmax]``. ``source_box`` is the box as the annotation file
+    gives it: VOC ``(xmin, ymin, xmax, ymax)`` 1-based inclusive pixels, COCO ``(x, y, w, h)`` 0-based
+    continuous pixels.
+    """
+
+    name: str
+    class_id: int
+    box: Tuple[float, float, float, float]
+    source_box: Tuple[float, float, float, float]
+    difficult: bool = False
+    truncated: bool = False
+    is_crowd: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageRecord:
+    """One image's annotation: its file name, an id unique in the dataset, its size and its objects."""
+
+    filename: str
+    source_id: str
+    height: int
+    width: int
+    objects: Tuple[ObjectAnnotation, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class SkippedFile:
+    """A file a reader skipped (``skip_bad=True``) and why."""
+
+    path: str
+    reason: str
+
+
+class ExampleStream:
+    """An iterable of ``(ImageRecord, image_bytes)`` that loads examples in parallel, in key order.
+
+    ``load_fn(key)`` loads one example and raises ``DatasetError`` when it is bad. With ``skip_bad``
+    such examples are left out and listed in ``skipped``; otherwise the first error is raised.
+    ``num_workers`` threads load ahead (OpenCV's decoder and file reads release the GIL).
+    """
+
+    def __init__(self, load_fn: Callable, keys: Sequence, skip_bad: bool = False,
+                 num_workers: int = 1):
+        if num_workers < 1:
+            raise ValueError('num_workers must be >= 1, got %d' % num_workers)
+        self._load_fn = load_fn
+        self._keys = list(keys)
+        self._skip_bad = skip_bad
+        self._num_workers = num_workers
+        self.skipped: List[SkippedFile] = []
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        self.skipped = []
+        for future in self._ordered_futures():
+            try:
+                yield future.result()
+            except DatasetError as error:
+                if not self._skip_bad:
+                    raise
+                self.skipped.append(SkippedFile(error.path, error.problem))
+
+    def _ordered_futures(self):
+        # A bounded window of pending loads keeps memory flat while the workers stay busy.
+        window = collections.deque()
+        with concurrent.futures.ThreadPoolExecutor(self._num_workers) as executor:
+            for key in self._keys:
+                window.append(executor.submit(self._load_fn, key))
+                if len(window) > 2 * self._num_workers:
+                    yield window.popleft()
+            while window:
+                yield window.popleft()
+
+
+def image_format(image_bytes, path='<image bytes>'):
+    """'jpeg' or 'png' from the file's magic number; anything else is a DatasetError."""
+    if image_bytes.startswith(_JPEG_MAGIC):
+        return 'jpeg'
+    if image_bytes.startswith(_PNG_MAGIC):
+        return 'png'
+    raise DatasetError(path, 'not a JPEG or PNG file')
+
+
+def read_checked_image(path, height, width):
+    """The bytes of an image file, after checking that it decodes to ``height`` x ``width``.
+
+    Raises ``DatasetError`` naming the file when it is missing, is neither JPEG nor PNG, does not
+    decode, or has another size than its annotation says. EXIF orientation is ignored, as TensorFlow's
+    decoders ignore it, so the size compared is the one the input pipeline will see.
+    """
+    try:
+        with open(path, 'rb') as image_file:
+            image_bytes = image_file.read()
+    except OSError as error:
+        raise DatasetError(path, 'cannot read image (%s)' % error.strerror) from error
+    image_format(image_bytes, path)
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), flags)
+    if image is None:
+        raise DatasetError(path, 'image does not decode (corrupt or truncated file)')
+    if image.shape[:2] != (height, width):
+        raise DatasetError(path, 'image is %dx%d (width x height) but its annotation says %dx%d'
+                           % (image.shape[1], image.shape[0], width, height))
+    return image_bytes
+
+
+def _bytes_feature(values):
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=list(values)))
+
+
+def _int64_feature(values):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
+
+
+def _float_feature(values):
+    return tf.train.Feature(float_list=tf.train.FloatList(value=list(values)))
+
+
+def record_to_example(record: ImageRecord, image_bytes: bytes) -> tf.train.Example:
+    """The `tf.train.Example` of one image: encoded bytes, size, ids and per-object lists."""
+    objects = record.objects
+    features = {
+        TfExampleFields.image_encoded: _bytes_feature([image_bytes]),
+        TfExampleFields.image_format: _bytes_feature(
+            [image_format(image_bytes, record.filename).encode()]),
+        TfExampleFields.height: _int64_feature([record.height]),
+        TfExampleFields.width: _int64_feature([record.width]),
+        TfExampleFields.filename: _bytes_feature([record.filename.encode()]),
+        TfExampleFields.source_id: _bytes_feature([record.source_id.encode()]),
+        TfExampleFields.object_bbox_ymin: _float_feature([o.box[0] for o in objects]),
+        TfExampleFields.object_bbox_xmin: _float_feature([o.box[1] for o in objects]),
+        TfExampleFields.object_bbox_ymax: _float_feature([o.box[2] for o in objects]),
+        TfExampleFields.object_bbox_xmax: _float_feature([o.box[3] for o in objects]),
+        TfExampleFields.object_class_label: _int64_feature([o.class_id for o in objects]),
+        TfExampleFields.object_class_text: _bytes_feature([o.name.encode() for o in objects]),
+        TfExampleFields.object_difficult: _int64_feature([o.difficult for o in objects]),
+        TfExampleFields.object_truncated: _int64_feature([o.truncated for o in objects]),
+        TfExampleFields.object_is_crowd: _int64_feature([o.is_crowd for o in objects]),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=features))
+
+
+_OBJECT_FLAGS = (
+    (TfExampleFields.object_difficult, InputDataFields.groundtruth_difficult),
+    (TfExampleFields.object_truncated, InputDataFields.groundtruth_truncated),
+    (TfExampleFields.object_is_crowd, InputDataFields.groundtruth_is_crowd),
+)
+_BOX_KEYS = (TfExampleFields.object_bbox_ymin, TfExampleFields.object_bbox_xmin,
+             TfExampleFields.object_bbox_ymax, TfExampleFields.object_bbox_xmax)
+
+
+def _feature_spec():
+    spec = {
+        TfExampleFields.image_encoded: tf.io.FixedLenFeature([], tf.string),
+        TfExampleFields.filename: tf.io.FixedLenFeature([], tf.string, default_value=''),
+        TfExampleFields.source_id: tf.io.FixedLenFeature([], tf.string, default_value=''),
+        TfExampleFields.object_class_label: tf.io.VarLenFeature(tf.int64),
+    }
+    for key in _BOX_KEYS:
+        spec[key] = tf.io.VarLenFeature(tf.float32)
+    for key, _ in _OBJECT_FLAGS:
+        spec[key] = tf.io.VarLenFeature(tf.int64)
+    return spec
+
+
+def _flag_tensor(values, num_boxes):
+    """int64 [n] -> bool [num_boxes]; an absent flag list (other writers omit is_crowd) is all False."""
+    return tf.cond(tf.equal(tf.size(values), 0),
+                   lambda: tf.zeros([num_boxes], tf.bool),
+                   lambda: tf.greater(values, 0))
+
+
+def decode_example(serialized):
+    """Parses one serialized `tf.train.Example` (a string scalar tensor) into a tensor dict.
+
+    Returns ``InputDataFields`` keys: ``image`` uint8 ``[H, W, 3]`` RGB, ``original_image_shape``
+    int32 ``[3]``, ``filename`` and ``source_id`` string scalars, ``groundtruth_boxes`` float32
+    ``[N, 4]`` normalised ``[ymin, xmin, ymax, xmax]``, ``groundtruth_classes`` int32 ``[N]`` and the
+    bool ``[N]`` flags ``groundtruth_difficult``, ``groundtruth_truncated``, ``groundtruth_is_crowd``.
+    """
+    parsed = tf.io.parse_single_example(serialized, _feature_spec())
+    dense = {key: tf.sparse.to_dense(value) if isinstance(value, tf.SparseTensor) else value
+             for key, value in parsed.items()}
+    image = tf.io.decode_image(dense[TfExampleFields.image_encoded], channels=3,
+                               expand_animations=False)
+    image.set_shape([None, None, 3])
+    boxes = tf.stack([dense[key] for key in _BOX_KEYS], axis=1)
+    num_boxes = tf.shape(boxes)[0]
+    tensors = {
+        InputDataFields.image: image,
+        InputDataFields.original_image_shape: tf.shape(image, out_type=tf.int32),
+        InputDataFields.filename: dense[TfExampleFields.filename],
+        InputDataFields.source_id: dense[TfExampleFields.source_id],
+        InputDataFields.groundtruth_boxes: boxes,
+        InputDataFields.groundtruth_classes: tf.cast(dense[TfExampleFields.object_class_label],
+                                                     tf.int32),
+    }
+    for example_key, field in _OBJECT_FLAGS:
+        tensors[field] = _flag_tensor(dense[example_key], num_boxes)
+    return tensors
+
+
+def shard_filename(output_dir, name, shard_index, num_shards):
+    """``<output_dir>/<name>-00003-of-00008.tfrecord``."""
+    return os.path.join(output_dir, '%s-%05d-of-%05d.tfrecord' % (name, shard_index, num_shards))
+
+
+def count_records(files: Iterable[str]) -> int:
+    """The number of records in TFRecord files (reads them through)."""
+    return sum(sum(1 for _ in tf.io.tf_record_iterator(path)) for path in files)
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteResult:
+    """What ``write_sharded_tfrecords`` wrote: the shard paths and how many examples each holds."""
+
+    files: Tuple[str, ...]
+    shard_sizes: Tuple[int, ...]
+
+    @property
+    def num_examples(self):
+        return sum(self.shard_sizes)
+
+
+class _ShardWriters:
+    """One thread per group of shards; shard ``s`` belongs to thread ``s % num_workers``."""
+
+    def __init__(self, temp_paths, num_workers):
+        self._num_workers = min(num_workers, len(temp_paths))
+        self._writers = [tf.io.TFRecordWriter(path) for path in temp_paths]
+        self._queues = [queue.Queue(_QUEUE_DEPTH) for _ in range(self._num_workers)]
+        self._failures = []
+        self._threads = [threading.Thread(target=self._drain, args=(q,), daemon=True)
+                         for q in self._queues]
+        for thread in self._threads:
+            thread.start()
+
+    def _drain(self, jobs):
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            if self._failures:
+                continue  # keep consuming so that the producer never blocks on a dead writer
+            shard, record, image_bytes = job
+            try:
+                serialized = record_to_example(record, image_bytes).SerializeToString()
+                self._writers[shard].write(serialized)
+            except Exception as error:  # noqa: BLE001  (re-raised in the producer's thread)
+                self._failures.append(error)
+
+    def submit(self, shard, record, image_bytes):
+        """Queues one example for its shard; raises a writer thread's error as soon as one occurs."""
+        if self._failures:
+            raise self._failures[0]
+        jobs = self._queues[shard % self._num_workers]
+        while True:
+            try:
+                jobs.put((shard, record, image_bytes), timeout=_POLL_SECONDS)
+                return
+            except queue.Full:
+                if self._failures:
+                    raise self._failures[0]
+
+    def close(self, raise_errors=True):
+        """Stops the threads, closes every file and raises a writer thread's error if there was one."""
+        for jobs in self._queues:
+            jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        for writer in self._writers:
+            writer.close()
+        if raise_errors and self._failures:
+            raise self._failures[0]
+
+
+def _remove_stale_shards(output_dir, name, keep):
+    """Removes shards of ``name`` left by an earlier run with another shard count.
+
+    They would otherwise match ``<name>-*.tfrecord`` next to this run's shards.
+    """
+    pattern = os.path.join(glob.escape(output_dir), glob.escape(name) + '-?????-of-?????.tfrecord')
+    for path in glob.glob(pattern):
+        if path not in keep:
+            os.remove(path)
+
+
+def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_shards: int,
+                            num_workers: int = 1, total: Optional[int] = None,
+                            show_progress: bool = True) -> WriteResult:
+    """Writes ``(ImageRecord, image_bytes)`` pairs to ``num_shards`` TFRecord files.
+
+    Example ``i`` goes to shard ``i % num_shards`` (round robin, so shard sizes differ by at most
+    one). ``num_workers`` threads serialize and write. Every shard is written to a temporary file in
+    ``output_dir`` and renamed with ``os.replace`` only after all of them succeeded; on any error the
+    temporary files are removed and the error is re-raised, so a failed run leaves no shard behind.
+    A run that would write no example at all raises ``DatasetError``.
+    """
+    if num_shards < 1 or num_workers < 1:
+        raise ValueError('num_shards and num_workers must be >= 1, got %d and %d'
+                         % (num_shards, num_workers))
+    os.makedirs(output_dir, exist_ok=True)
+    finals = [shard_filename(output_dir, name, i, num_shards) for i in range(num_shards)]
+    temps = [_temp_path(path) for path in finals]
+    try:
+        sizes = _write_all(examples, temps, num_workers, total, show_progress)
+        if not sum(sizes):
+            raise DatasetError(output_dir, 'no example to write for %r' % name)
+    except BaseException:
+        for path in temps:
+            _remove_quietly(path)
+        raise
+    for temp, final in zip(temps, finals):
+        os.replace(temp, final)
+    _remove_stale_shards(output_dir, name, keep=set(finals))
+    return WriteResult(files=tuple(finals), shard_sizes=tuple(sizes))
+
+
+def _temp_path(final_path):
+    directory, basename = os.path.split(final_path)
+    handle, path = tempfile.mkstemp(prefix='.%s.' % basename, suffix='.tmp', dir=directory)
+    os.close(handle)
+    return path
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _write_all(examples, temp_paths, num_workers, total, show_progress):
+    if total is None and hasattr(examples, '__len__'):
+        total = len(examples)
+    sizes = [0] * len(temp_paths)
+    writers = _ShardWriters(temp_paths, num_workers)
+    try:
+        progress = tqdm.tqdm(examples, total=total, unit='image', disable=not show_progress)
+        for index, (record, image_bytes) in enumerate(progress):
+            shard = index % len(temp_paths)
+            writers.submit(shard, record, image_bytes)
+            sizes[shard] += 1
+    except BaseException:
+        writers.close(raise_errors=False)  # the reader's error is the one to report
+        raise
+    writers.close()
+    return sizes

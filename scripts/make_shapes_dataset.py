@@ -1,0 +1,44 @@
+"""Writes the embedded synthetic-shapes dataset as a Pascal VOC folder plus COCO JSON.
+
+    python scripts/make_shapes_dataset.py --output_dir=data/shapes --num_train=600 --num_test=200
+
+See datasets/synthetic_shapes.py for what is drawn and how it is annotated.
+"""
+from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+
+# isort: split
+import json
+
+from absl import app, flags
+
+from tf1zoo.datasets import synthetic_shapes
+from tf1zoo.scripts import script_flags
+
+
+def define_flags(flag_values=flags.FLAGS):
+    define = script_flags.Definer(flag_values)
+    define.string('output_dir', None, 'Folder that receives VOCshapes/ and annotations/.')
+    define.integer('num_train', 600, 'Images in the train split.')
+    define.integer('num_val', 100, 'Images in the val split (trainval = train + val).')
+    define.integer('num_test', 200, 'Images in the held-out test split.')
+    define.integer('seed', 0, 'Seed: the same seed writes byte-identical files.')
+    define.integer('num_workers', None, 'Worker processes (default: one per CPU).')
+    define.required(['output_dir'])
+
+
+def run(values):
+    """Generates the dataset; returns `synthetic_shapes.generate`'s summary."""
+    return synthetic_shapes.generate(values.output_dir, values.num_train, values.num_val,
+                                     values.num_test, seed=values.seed,
+                                     num_workers=values.num_workers)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+    print(json.dumps(run(flags.FLAGS), indent=2))
+
+
+if __name__ == '__main__':
+    define_flags()
+    app.run(main)
