@@ -360,7 +360,9 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
         for path in temps:
             _remove_quietly(path)
         raise
+    mode = _default_file_mode()
     for temp, final in zip(temps, finals):
+        os.chmod(temp, mode)  # mkstemp creates 0600; shards get the usual umask-based mode
         os.replace(temp, final)
     _remove_stale_shards(output_dir, name, keep=set(finals))
     return WriteResult(files=tuple(finals), shard_sizes=tuple(sizes))
@@ -371,6 +373,12 @@ def _temp_path(final_path):
     handle, path = tempfile.mkstemp(prefix='.%s.' % basename, suffix='.tmp', dir=directory)
     os.close(handle)
     return path
+
+
+def _default_file_mode():
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _remove_quietly(path):

@@ -1,0 +1,77 @@
+"""Unlabelled images from a folder tree, for DCGAN: square crops scaled to [-1, 1].
+
+DCGAN (Radford et al. 2016, sec. 4) scales training images to the generator's tanh range [-1, 1]
+and trains on square images (64x64 in the paper); this pipeline takes the centre square of each
+image, resizes it and batches float32 ``[batch, size, size, 3]`` RGB images.
+"""
+import os
+from typing import Optional
+
+import tensorflow.compat.v1 as tf
+
+from tf1zoo.datasets.tfrecord_io import DatasetError
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png')
+AUTOTUNE = tf.data.experimental.AUTOTUNE
+
+
+def list_image_files(image_dir):
+    """Every .jpg / .jpeg / .png file under ``image_dir`` (recursively, any case), sorted.
+
+    A missing folder or one without images is a DatasetError naming it.
+    """
+    if not os.path.isdir(image_dir):
+        raise DatasetError(image_dir, 'image folder not found')
+    files = sorted(os.path.join(root, name)
+                   for root, _, names in os.walk(image_dir)
+                   for name in names if name.lower().endswith(IMAGE_EXTENSIONS))
+    if not files:
+        raise DatasetError(image_dir, 'no %s image in the folder tree' % '/'.join(IMAGE_EXTENSIONS))
+    return files
+
+
+def center_crop_and_resize(image, image_size):
+    """uint8 ``[H, W, 3]`` -> float32 ``[image_size, image_size, 3]`` in [-1, 1].
+
+    The crop is the largest centred square (the odd pixel goes to the bottom / right); the resize
+    is bilinear with antialiasing, since images are mostly shrunk.
+    """
+    shape = tf.shape(image)
+    height, width = shape[0], shape[1]
+    side = tf.minimum(height, width)
+    square = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2,
+                                           side, side)
+    resized = tf.image.resize(tf.cast(square, tf.float32), [image_size, image_size],
+                              method=tf.image.ResizeMethod.BILINEAR, antialias=True)
+    return tf.clip_by_value(resized, 0.0, 255.0) / 127.5 - 1.0
+
+
+def _decode_file(path):
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
+def build_image_dataset(image_dir, image_size, batch_size, is_training=True,
+                        seed: Optional[int] = None, num_epochs: Optional[int] = None,
+                        shuffle_buffer=4096, num_parallel_calls=AUTOTUNE, drop_remainder=None):
+    """Batches of float32 ``[batch, image_size, image_size, 3]`` RGB images in [-1, 1].
+
+    Training shuffles the files every epoch (``seed`` makes the order reproducible) and repeats
+    forever when ``num_epochs`` is None (once otherwise); ``drop_remainder`` defaults to
+    ``is_training``, so training batches have a static batch size.
+    """
+    files = list_image_files(image_dir)
+    if num_epochs is None and not is_training:
+        num_epochs = 1
+    if drop_remainder is None:
+        drop_remainder = is_training
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if is_training:
+        dataset = dataset.shuffle(min(len(files), shuffle_buffer), seed=seed,
+                                  reshuffle_each_iteration=True)
+    dataset = dataset.repeat(num_epochs)
+    dataset = dataset.map(lambda path: center_crop_and_resize(_decode_file(path), image_size),
+                          num_parallel_calls=num_parallel_calls, deterministic=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(AUTOTUNE)

@@ -1,0 +1,37 @@
+"""absl flags bound to one ``FlagValues``, so that a script's flags can be parsed privately.
+
+Each script defines its flags in ``define_flags(flag_values)``; run as a program it defines them on
+``absl.flags.FLAGS``, while `parse` gives another script (run_demo.py) or a test a private, parsed
+``FlagValues`` to hand to the script's ``run(values)``.
+"""
+import functools
+
+from absl import flags
+
+
+class Definer:
+    """``Definer(flag_values).string(name, default, help)`` is ``flags.DEFINE_string(..., flag_values)``."""
+
+    def __init__(self, flag_values):
+        self.flag_values = flag_values
+
+    def __getattr__(self, kind):
+        return functools.partial(getattr(flags, 'DEFINE_' + kind), flag_values=self.flag_values)
+
+    def required(self, names):
+        flags.mark_flags_as_required(names, flag_values=self.flag_values)
+
+
+def parse(define_flags, **values):
+    """A new FlagValues with ``define_flags``' flags parsed from ``--name=value`` pairs.
+
+    Raises:
+      flags.Error: an unknown flag, a bad value or a missing required flag.
+    """
+    flag_values = flags.FlagValues()
+    define_flags(flag_values)
+    argv = ['script'] + ['--%s=%s' % (name, ','.join(map(str, value)) if isinstance(value, (list, tuple))
+                                      else value) for name, value in values.items() if value is not None]
+    flag_values(argv)
+    flag_values.validate_all_flags()
+    return flag_values
