@@ -41,8 +41,8 @@ def center_crop_and_resize(image, image_size):
     side = tf.minimum(height, width)
     square = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2,
                                            side, side)
-    resized = tf.image.resize(tf.cast(square, tf.float32), [image_size, image_size],
-                              method=tf.image.ResizeMethod.BILINEAR, antialias=True)
+    resized = tf.compat.v2.image.resize(tf.cast(square, tf.float32), [image_size, image_size],
+                                        method='bilinear', antialias=True)
     return tf.clip_by_value(resized, 0.0, 255.0) / 127.5 - 1.0
 
 
