@@ -34,6 +34,8 @@ class TrainConfig:
     momentum: float = 0.9
     optimizer: str = 'momentum'
     adam_beta1: float = 0.5
+    # Clip gradients to this global norm (0: no clipping); steadies from-scratch training.
+    clip_gradient_norm: float = 0.0
     checkpoint_path: Optional[str] = None
     checkpoint_exclude_scopes: Sequence[str] = ()
     trainable_scopes: Sequence[str] = ()
@@ -174,6 +176,22 @@ class ProgressHook(tf.train.SessionRunHook):
         self._bar.close()
 
 
+def _clip_by_global_norm(max_norm):
+    """A transform of (gradient, variable) pairs clipping to a global norm; None when max_norm <= 0.
+
+    (tf-slim's own clip_gradient_norms breaks on TF 2.21: it looks for ops.IndexedSlices.)
+    """
+    if max_norm <= 0:
+        return None
+
+    def transform(grads_and_vars):
+        grads, variables = zip(*grads_and_vars)
+        clipped, _ = tf.clip_by_global_norm(grads, max_norm)
+        return list(zip(clipped, variables))
+
+    return transform
+
+
 def build_train_op(config, outputs):
     """Total loss (model losses + weight decay), learning rate, optimizer and the train op."""
     global_step = tf.train.get_or_create_global_step()
@@ -182,10 +200,10 @@ def build_train_op(config, outputs):
     total_loss = tf.identity(model_loss + regularization, name='total_loss')
     learning_rate = configure_learning_rate(config, global_step)
     optimizer = configure_optimizer(config, learning_rate)
-    train_op = slim.learning.create_train_op(total_loss, optimizer, global_step=global_step,
-                                             variables_to_train=variables_to_train(
-                                                 config.trainable_scopes),
-                                             check_numerics=False)
+    train_op = slim.training.create_train_op(
+        total_loss, optimizer, global_step=global_step,
+        variables_to_train=variables_to_train(config.trainable_scopes),
+        transform_grads_fn=_clip_by_global_norm(config.clip_gradient_norm), check_numerics=False)
     for name, loss in outputs.losses.items():
         tf.summary.scalar('losses/' + name, loss)
     tf.summary.scalar('losses/regularization', regularization)

@@ -1,0 +1,59 @@
+"""The JSON that travels with a checkpoint: model name, classes, input convention, provenance.
+
+Training writes ``<train_dir>/model_config.json``; the Caffe converter writes ``<prefix>.json`` beside
+the checkpoint it makes. Evaluation and detection read it, so that a checkpoint is always run with the
+model settings, class names and channel convention it was trained or converted with.
+"""
+import json
+import os
+import tempfile
+
+import tensorflow.compat.v1 as tf
+
+TRAIN_DIR_FILE = 'model_config.json'
+
+
+def write_json_atomically(path, content):
+    """Writes ``content`` as JSON to ``path`` through a temporary file in the same folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'w') as stream:
+            json.dump(content, stream, indent=2, sort_keys=True)
+            stream.write('\n')
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+
+
+def resolve_checkpoint(checkpoint_path):
+    """A checkpoint prefix from a prefix or a folder (its latest checkpoint); a clear error otherwise."""
+    if tf.gfile.IsDirectory(checkpoint_path):
+        latest = tf.train.latest_checkpoint(checkpoint_path)
+        if latest is None:
+            raise ValueError('no checkpoint in folder %s' % checkpoint_path)
+        return latest
+    if not tf.gfile.Exists(checkpoint_path + '.index'):
+        raise ValueError('no checkpoint at %s (expected %s.index)' % (checkpoint_path, checkpoint_path))
+    return checkpoint_path
+
+
+def info_path_candidates(checkpoint_prefix):
+    """Where a checkpoint's JSON may be: ``<prefix>.json``, then its folder's model_config.json."""
+    return (checkpoint_prefix + '.json',
+            os.path.join(os.path.dirname(checkpoint_prefix), TRAIN_DIR_FILE))
+
+
+def read_checkpoint_info(checkpoint_prefix):
+    """The checkpoint's JSON as a dict, or {} when it has none."""
+    for path in info_path_candidates(checkpoint_prefix):
+        if os.path.exists(path):
+            try:
+                with open(path) as stream:
+                    return json.load(stream)
+            except (OSError, ValueError) as error:
+                raise ValueError('cannot read checkpoint info %s: %s' % (path, error)) from error
+    return {}

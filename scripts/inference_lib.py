@@ -1,0 +1,148 @@
+"""Running a trained or converted detector over images: shared by eval_voc.py and detect.py.
+
+`model_settings` reads what the checkpoint's JSON records (model, classes, input convention,
+depth multiplier; see `checkpoint_info`), `image_files_dataset` and `tfrecord_dataset` feed
+evaluation-preprocessed batches, and `iterate_detections` restores the checkpoint and yields each
+image's detections as NumPy arrays, boxes normalised ``[ymin, xmin, ymax, xmax]``.
+"""
+import os
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+import tqdm
+
+from tf1zoo.datasets import input_pipeline, standard_fields
+from tf1zoo.nets import nets_factory
+from tf1zoo.preprocessing import preprocessing_factory
+from tf1zoo.scripts import checkpoint_info
+
+fields = standard_fields.InputDataFields
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+_SETTING_KEYS = ('model_name', 'depth_multiplier', 'num_classes', 'class_names', 'input_convention')
+
+
+def model_settings(checkpoint_path, **overrides):
+    """The model settings of a checkpoint: its JSON, then ``overrides`` that are not None.
+
+    Returns:
+      (checkpoint prefix, dict with model_name, depth_multiplier, num_classes, class_names,
+      input_convention).
+
+    Raises:
+      ValueError: no checkpoint there, or a setting neither recorded nor given.
+    """
+    prefix = checkpoint_info.resolve_checkpoint(checkpoint_path)
+    settings = {key: value for key, value in checkpoint_info.read_checkpoint_info(prefix).items()
+                if key in _SETTING_KEYS}
+    settings.setdefault('depth_multiplier', 1.0)
+    settings.update({key: value for key, value in overrides.items() if value is not None})
+    if 'model_name' in settings and 'input_convention' not in settings:
+        settings['input_convention'] = nets_factory.get_model_spec(
+            settings['model_name']).default_convention
+    if 'class_names' in settings and 'num_classes' not in settings:
+        settings['num_classes'] = len(settings['class_names']) + 1
+    missing = [key for key in _SETTING_KEYS if key not in settings]
+    if missing:
+        raise ValueError('%s records no %s (no %s): pass them as flags'
+                         % (prefix, ', '.join(missing),
+                            ' or '.join(checkpoint_info.info_path_candidates(prefix))))
+    if len(settings['class_names']) + 1 != settings['num_classes']:
+        raise ValueError('%d class names do not fit num_classes=%d (background included)'
+                         % (len(settings['class_names']), settings['num_classes']))
+    return prefix, settings
+
+
+def list_images(images):
+    """Image files of a file, a folder (not recursive) or a comma-separated list, sorted."""
+    paths = []
+    for entry in images.split(','):
+        if os.path.isdir(entry):
+            paths.extend(os.path.join(entry, name) for name in sorted(os.listdir(entry))
+                         if name.lower().endswith(IMAGE_EXTENSIONS))
+        elif os.path.isfile(entry):
+            paths.append(entry)
+        else:
+            raise ValueError('no image file or folder at %s' % entry)
+    if not paths:
+        raise ValueError('no image (%s) in %s' % (', '.join(IMAGE_EXTENSIONS), images))
+    return paths
+
+
+def _eval_preprocess_fn(settings):
+    name = nets_factory.get_model_spec(settings['model_name']).preprocessing_name
+    preprocess = preprocessing_factory.get_preprocessing(name)
+    return lambda tensor_dict: preprocess(tensor_dict, is_training=False,
+                                          convention=settings['input_convention'])
+
+
+def image_files_dataset(paths, source_ids, settings, batch_size):
+    """Batches of evaluation-preprocessed images read from files (JPEG, PNG, BMP)."""
+    preprocess = _eval_preprocess_fn(settings)
+
+    def load(path, source_id):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        image.set_shape([None, None, 3])
+        tensor_dict = {fields.image: image, fields.source_id: source_id, fields.filename: path,
+                       fields.original_image_shape: tf.shape(image, out_type=tf.int32),
+                       fields.groundtruth_boxes: tf.zeros([0, 4])}
+        return preprocess(tensor_dict)
+
+    dataset = tf.data.Dataset.from_tensor_slices((list(paths), list(source_ids)))
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def tfrecord_dataset(files, settings, batch_size):
+    """Batches of evaluation-preprocessed TFRecord examples, ground truth included (padded)."""
+    return input_pipeline.build_dataset(list(files), batch_size, _eval_preprocess_fn(settings),
+                                        is_training=False, num_epochs=1, drop_remainder=False)
+
+
+def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None, data_format='NHWC',
+                       **postprocess_overrides):
+    """Restores the checkpoint and yields one dict of NumPy arrays per image.
+
+    ``dataset_fn()`` builds the batched dataset (`image_files_dataset`, `tfrecord_dataset`) inside
+    the inference graph.
+
+    Each dict holds ``source_id`` (str), ``filename`` (str), ``original_image_shape`` ``[3]``,
+    ``detection_boxes`` ``[n, 4]``, ``detection_scores`` ``[n]``, ``detection_classes`` ``[n]``
+    (1-based) and, when the dataset has them, the image's unpadded ground truth.
+    """
+    with tf.Graph().as_default():
+        batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
+        detector = nets_factory.get_model_spec(settings['model_name']).build(
+            settings['num_classes'], depth_multiplier=settings['depth_multiplier'],
+            data_format=data_format)
+        predictions, _ = detector.predict(batch[fields.image], is_training=False)
+        outputs = detector.postprocess(predictions, **postprocess_overrides)
+        outputs.update({key: batch[key] for key in batch if key != fields.image})
+        saver = tf.train.Saver()
+        with tf.Session() as session, tqdm.tqdm(total=num_images, unit='img',
+                                                 desc='detect') as progress:
+            saver.restore(session, checkpoint_prefix)
+            while True:
+                try:
+                    values = session.run(outputs)
+                except tf.errors.OutOfRangeError:
+                    return
+                for image in _split_batch(values):
+                    progress.update(1)
+                    yield image
+
+
+def _split_batch(values):
+    for index in range(len(values['num_detections'])):
+        count = int(values['num_detections'][index])
+        image = {key: values[key][index][:count] for key in
+                 ('detection_boxes', 'detection_scores', 'detection_classes')}
+        for key in (fields.source_id, fields.filename):
+            if key in values:
+                image[key] = values[key][index].decode('utf-8')
+        image[fields.original_image_shape] = values[fields.original_image_shape][index]
+        if fields.num_groundtruth_boxes in values:
+            num_boxes = int(values[fields.num_groundtruth_boxes][index])
+            for key in standard_fields.PER_OBJECT_FIELDS:
+                if key in values:
+                    image[key] = np.asarray(values[key][index][:num_boxes])
+        yield image

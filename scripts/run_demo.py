@@ -1,0 +1,127 @@
+"""The main job on the embedded data: generate, convert, train a thin SSD300 on the CPU, evaluate, detect.
+
+    python scripts/run_demo.py --work_dir=work_dirs/shapes
+
+Steps, each skipped when its output is already there (so an interrupted run resumes):
+  1. <work_dir>/data/VOCshapes: the embedded VOC-format dataset (datasets/synthetic_shapes.py);
+  2. <work_dir>/tfrecords: its trainval and test splits as TFRecords;
+  3. <work_dir>/train: SSD300 at --depth_multiplier trained with train_ssd.py's loop;
+  4. <work_dir>/eval: devkit results files and VOC07 / VOC12 mAP on the held-out test split;
+  5. <work_dir>/detections: detect.py's JSON and PNGs on a few test images.
+<work_dir>/demo_summary.json records the mAP, the settings and the time of each step.
+"""
+from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+
+# isort: split
+import json
+import os
+import time
+
+import tensorflow.compat.v1 as tf
+from absl import app, flags
+
+from tf1zoo.datasets import dataset_factory, pascalvoc, synthetic_shapes
+from tf1zoo.scripts import checkpoint_info, convert_to_tfrecord, detect, eval_voc, script_flags, train_ssd
+
+FLAGS = flags.FLAGS
+DATASET = 'shapes'
+
+
+def define_flags(flag_values=flags.FLAGS):
+    define = script_flags.Definer(flag_values)
+    define.string('work_dir', 'work_dirs/shapes', 'Where data, checkpoints and results go.')
+    define.integer('num_train', 600, 'Training images generated.')
+    define.integer('num_val', 100, 'Validation images generated (trainval = train + val).')
+    define.integer('num_test', 200, 'Held-out test images generated.')
+    define.integer('seed', 0, 'Seed of the generated data.')
+    define.float('depth_multiplier', 0.125, 'Thinning of SSD300 (1.0 is the paper\'s net).')
+    define.integer('batch_size', 16, 'Training batch size.')
+    define.integer('max_steps', 1500, 'Training steps.')
+    define.float('learning_rate', 0.01, 'Peak learning rate.')
+    define.list('lr_boundaries', ['1100', '1350'], 'Steps where the rate drops 10x.')
+    define.integer('warmup_steps', 150, 'Linear warm-up steps.')
+    define.integer('num_detection_images', 4, 'Test images drawn with their detections.')
+
+
+def _step(name, done, action, timings):
+    start = time.time()
+    if done:
+        print('[%s] already done, skipped' % name)
+    else:
+        print('[%s] ...' % name)
+        action()
+    timings[name] = round(time.time() - start, 1)
+
+
+def _generate(values, data_dir):
+    synthetic_shapes.generate(data_dir, values.num_train, values.num_val, values.num_test,
+                              seed=values.seed)
+
+
+def _convert(voc_dir, records_dir):
+    for split in ('trainval', 'test'):
+        convert_to_tfrecord.convert(DATASET, split, records_dir, voc_dir=voc_dir, num_shards=2)
+
+
+def _train(values, records_dir, train_dir):
+    train_ssd.run(script_flags.parse(
+        train_ssd.define_flags, dataset_name=DATASET, dataset_dir=records_dir, train_dir=train_dir,
+        depth_multiplier=values.depth_multiplier, batch_size=values.batch_size,
+        max_steps=values.max_steps, learning_rate=values.learning_rate,
+        lr_boundaries=values.lr_boundaries, warmup_steps=values.warmup_steps,
+        save_checkpoint_steps=500, save_summaries_steps=100))
+
+
+def _evaluate(records_dir, train_dir, eval_dir):
+    return eval_voc.run(script_flags.parse(
+        eval_voc.define_flags, checkpoint_path=train_dir, dataset_name=DATASET,
+        tfrecord_pattern=dataset_factory.file_pattern(dataset_factory.get_dataset_spec(DATASET),
+                                                      records_dir, 'test'),
+        split='test', results_dir=eval_dir, output_json=os.path.join(eval_dir, 'voc_eval.json')))
+
+
+def _detect(values, voc_dir, train_dir, output_dir):
+    image_ids = pascalvoc.read_image_ids(voc_dir, 'test')[:values.num_detection_images]
+    images = ','.join(os.path.join(voc_dir, 'JPEGImages', image_id + '.jpg') for image_id in image_ids)
+    detect.run(script_flags.parse(detect.define_flags, checkpoint_path=train_dir, images=images,
+                                  output_dir=output_dir))
+
+
+def run(values):
+    """Runs the five steps; returns the summary written to <work_dir>/demo_summary.json."""
+    data_dir = os.path.join(values.work_dir, 'data')
+    voc_dir = os.path.join(data_dir, 'VOCshapes')
+    records_dir = os.path.join(values.work_dir, 'tfrecords')
+    train_dir = os.path.join(values.work_dir, 'train')
+    eval_dir = os.path.join(values.work_dir, 'eval')
+    detections_dir = os.path.join(values.work_dir, 'detections')
+    timings = {}
+    _step('generate', os.path.exists(os.path.join(voc_dir, 'ImageSets', 'Main', 'test.txt')),
+          lambda: _generate(values, data_dir), timings)
+    _step('convert', bool(tf.io.gfile.glob(os.path.join(records_dir, '*_test-*.tfrecord'))),
+          lambda: _convert(voc_dir, records_dir), timings)
+    latest = tf.train.latest_checkpoint(train_dir) if os.path.isdir(train_dir) else None
+    trained = latest is not None and latest.endswith('-%d' % values.max_steps)
+    _step('train', trained, lambda: _train(values, records_dir, train_dir), timings)
+    results = {}
+    _step('evaluate', False, lambda: results.update(_evaluate(records_dir, train_dir, eval_dir)),
+          timings)
+    _step('detect', False, lambda: _detect(values, voc_dir, train_dir, detections_dir), timings)
+    summary = {'voc07_mAP': results['voc07_11point']['mAP'], 'voc12_mAP': results['voc12_area']['mAP'],
+               'depth_multiplier': values.depth_multiplier, 'max_steps': values.max_steps,
+               'batch_size': values.batch_size, 'seconds': timings, 'cpu_count': os.cpu_count()}
+    checkpoint_info.write_json_atomically(os.path.join(values.work_dir, 'demo_summary.json'), summary)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+    tf.logging.set_verbosity(tf.logging.INFO)
+    run(FLAGS)
+
+
+if __name__ == '__main__':
+    define_flags()
+    app.run(main)

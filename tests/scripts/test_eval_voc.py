@@ -1,0 +1,72 @@
+"""eval_voc.py on a results folder (no model): the devkit's metric through real files, by hand."""
+import json
+import os
+
+import pytest
+
+from tf1zoo.datasets import voc_eval
+from tf1zoo.scripts import eval_voc, script_flags
+
+CLASSES = ('circle', 'square', 'triangle', 'star', 'hexagon', 'cross')
+
+
+def _write_xml(path, width, height, objects):
+    parts = ['<annotation><filename>x.jpg</filename><size><width>%d</width><height>%d</height>'
+             '<depth>3</depth></size>' % (width, height)]
+    for name, (xmin, ymin, xmax, ymax), difficult in objects:
+        parts.append('<object><name>%s</name><difficult>%d</difficult><bndbox><xmin>%d</xmin>'
+                     '<ymin>%d</ymin><xmax>%d</xmax><ymax>%d</ymax></bndbox></object>'
+                     % (name, difficult, xmin, ymin, xmax, ymax))
+    with open(path, 'w') as xml_file:
+        xml_file.write(''.join(parts) + '</annotation>')
+
+
+@pytest.fixture
+def voc_dir(tmp_path):
+    root = tmp_path / 'VOC2007'
+    for sub in ('Annotations', 'ImageSets/Main', 'JPEGImages'):
+        os.makedirs(root / sub)
+    _write_xml(root / 'Annotations' / 'a.xml', 100, 100, [
+        ('circle', (11, 11, 50, 50), 0), ('circle', (61, 61, 90, 90), 0),
+        ('square', (1, 1, 20, 20), 1)])
+    _write_xml(root / 'Annotations' / 'b.xml', 100, 80, [('square', (5, 5, 44, 44), 0)])
+    (root / 'ImageSets' / 'Main' / 'test.txt').write_text('a\nb\n')
+    return str(root)
+
+
+def _results(results_dir, lines_by_class):
+    os.makedirs(results_dir, exist_ok=True)
+    for name in CLASSES:
+        with open(os.path.join(results_dir, voc_eval.results_file_name(name)), 'w') as out:
+            out.write(''.join(line + '\n' for line in lines_by_class.get(name, [])))
+
+
+def test_results_folder_against_a_vocdevkit(voc_dir, tmp_path):
+    results_dir = str(tmp_path / 'results')
+    _results(results_dir, {
+        # circle: hit (0.9), miss (0.8), hit (0.7): precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1.
+        'circle': ['a 0.9 11 11 50 50', 'b 0.8 11 11 50 50', 'a 0.7 62 62 90 90'],
+        # square: the difficult one is neither true nor false; the other is found at 0.5.
+        'square': ['a 0.95 1 1 20 20', 'b 0.5 5 5 44 44'],
+    })
+    output_json = str(tmp_path / 'metrics.json')
+    results = eval_voc.run(script_flags.parse(
+        eval_voc.define_flags, dataset_dir=os.path.dirname(voc_dir), year='2007', split='test',
+        results_dir=results_dir, output_json=output_json, dataset_name='shapes'))
+    with open(output_json) as saved:
+        assert json.load(saved) == results
+    # 11-point: recall 0..0.5 -> precision 1 (6 points), 0.6..1 -> 2/3 (5 points).
+    assert results['voc07_11point']['ap']['circle'] == pytest.approx((6 + 5 * 2 / 3) / 11)
+    assert results['voc12_area']['ap']['circle'] == pytest.approx(0.5 + 0.5 * 2 / 3)
+    assert results['voc07_11point']['ap']['square'] == pytest.approx(1.0)
+    assert results['voc07_11point']['ap']['star'] is None  # no ground truth: not averaged
+    assert results['voc12_area']['mAP'] == pytest.approx((0.5 + 1 / 3 + 1.0) / 2)
+
+
+def test_a_missing_results_file_is_named(voc_dir, tmp_path):
+    results_dir = str(tmp_path / 'results')
+    _results(results_dir, {})
+    os.remove(os.path.join(results_dir, voc_eval.results_file_name('star')))
+    with pytest.raises(ValueError, match='comp4_det_test_star.txt'):
+        eval_voc.run(script_flags.parse(eval_voc.define_flags, voc_dir=voc_dir, split='test',
+                                        results_dir=results_dir, dataset_name='shapes'))

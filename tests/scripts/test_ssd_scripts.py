@@ -1,0 +1,83 @@
+"""train_ssd.py -> eval_voc.py -> detect.py on a tiny embedded dataset: the contracts between them."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tf1zoo.datasets import synthetic_shapes
+from tf1zoo.scripts import convert_to_tfrecord, detect, eval_voc, script_flags, train_ssd
+
+THIN = 0.125
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('pipeline'))
+    synthetic_shapes.generate(os.path.join(root, 'data'), num_train=4, num_val=1, num_test=3,
+                              seed=5, num_workers=1, show_progress=False)
+    voc_dir = os.path.join(root, 'data', 'VOCshapes')
+    records = os.path.join(root, 'records')
+    for split in ('trainval', 'test'):
+        convert_to_tfrecord.convert('shapes', split, records, voc_dir=voc_dir, num_shards=1,
+                                    show_progress=False)
+    train_dir = os.path.join(root, 'train')
+    step = train_ssd.run(_train_flags(records, train_dir, max_steps=2))
+    assert step == 2
+    return {'root': root, 'voc_dir': voc_dir, 'records': records, 'train_dir': train_dir}
+
+
+def _train_flags(records, train_dir, max_steps, **extra):
+    return script_flags.parse(train_ssd.define_flags, dataset_name='shapes', dataset_dir=records,
+                              train_dir=train_dir, depth_multiplier=THIN, batch_size=2,
+                              max_steps=max_steps, progress=False, **extra)
+
+
+def test_training_resumes_and_refuses_another_model(trained):
+    assert train_ssd.run(_train_flags(trained['records'], trained['train_dir'], max_steps=3)) == 3
+    with open(os.path.join(trained['train_dir'], 'model_config.json')) as config:
+        assert json.load(config)['class_names'] == list(synthetic_shapes.CLASS_NAMES)
+    with pytest.raises(ValueError, match='depth_multiplier'):
+        train_ssd.run(script_flags.parse(
+            train_ssd.define_flags, dataset_name='shapes', dataset_dir=trained['records'],
+            train_dir=trained['train_dir'], depth_multiplier=0.25, batch_size=2, max_steps=4,
+            progress=False))
+
+
+def test_eval_writes_devkit_results_the_same_from_records_and_from_the_voc_folder(trained):
+    outputs = {}
+    for source in ('records', 'voc'):
+        results_dir = os.path.join(trained['root'], 'eval_' + source)
+        inputs = ({'tfrecord_pattern': os.path.join(trained['records'], 'shapes_test-*')}
+                  if source == 'records' else {'voc_dir': trained['voc_dir']})
+        outputs[source] = eval_voc.run(script_flags.parse(
+            eval_voc.define_flags, checkpoint_path=trained['train_dir'], split='test',
+            results_dir=results_dir, dataset_name='shapes', keep_top_k=50, **inputs))
+        for name in synthetic_shapes.CLASS_NAMES:
+            with open(os.path.join(results_dir, 'comp4_det_test_%s.txt' % name)) as results:
+                for line in results:
+                    image_id, score, *box = line.split()
+                    assert image_id.startswith('shapes_') and 0 <= float(score) <= 1
+                    xmin, ymin, xmax, ymax = map(float, box)
+                    assert 1 <= xmin <= xmax and 1 <= ymin <= ymax
+    assert outputs['records'] == outputs['voc']
+    assert set(outputs['voc']) == {'voc07_11point', 'voc12_area'}
+
+
+def test_detect_writes_json_and_pictures(trained):
+    images = os.path.join(trained['voc_dir'], 'JPEGImages')
+    names = sorted(os.listdir(images))[:2]
+    output_dir = os.path.join(trained['root'], 'detections')
+    detect.run(script_flags.parse(
+        detect.define_flags, checkpoint_path=trained['train_dir'],
+        images=','.join(os.path.join(images, name) for name in names), output_dir=output_dir,
+        keep_top_k=3, select_threshold=0.0, draw_threshold=0.0))
+    with open(os.path.join(output_dir, 'detections.json')) as saved:
+        detections = json.load(saved)
+    assert sorted(detections) == names
+    for name in names:
+        assert len(detections[name]) == 3
+        for detection in detections[name]:
+            assert synthetic_shapes.CLASS_NAMES[detection['class_id'] - 1] == detection['class_name']
+            assert np.all((np.array(detection['box']) >= 0) & (np.array(detection['box']) <= 1))
+        assert os.path.exists(os.path.join(output_dir, name[:-len('.jpg')] + '.png'))
