@@ -14,7 +14,8 @@ from tf1zoo.preprocessing import image_conventions
 class ModelSpec:
     """What the scripts need to know about a model.
 
-    build: ``(num_classes, depth_multiplier, data_format, weight_decay) -> detector`` with
+    build: ``(num_classes, depth_multiplier, data_format, weight_decay, weights_init) -> detector``
+      with
       ``predict``, ``loss`` and ``postprocess`` (see `single_shot_detector.SingleShotDetector`).
     preprocessing_name: the `preprocessing_factory` entry (its output size is the input size).
     image_size: the network's input side in pixels.
@@ -33,11 +34,11 @@ class ModelSpec:
 
 
 def _build_ssd_vgg_300(num_classes, depth_multiplier=1.0, data_format='NHWC',
-                       weight_decay=0.0005):
+                       weight_decay=0.0005, weights_init='xavier'):
     return single_shot_detector.SingleShotDetector(
         ssd_vgg_300.ssd_vgg_300, ssd_vgg_300.ssd_vgg_300_arg_scope, ssd_vgg_300.PRIOR_LAYERS,
         num_classes, depth_multiplier=depth_multiplier, data_format=data_format,
-        weight_decay=weight_decay, variances=ssd_vgg_300.PRIOR_VARIANCES,
+        weight_decay=weight_decay, weights_init=weights_init, variances=ssd_vgg_300.PRIOR_VARIANCES,
         postprocess_defaults=ssd_vgg_300.POSTPROCESS_DEFAULTS)
 
 

@@ -114,6 +114,7 @@ def _multibox_heads(end_points, num_classes, data_format):
             'class_predictions_with_background': tf.concat(class_logits, axis=1)}
 
 
-def ssd_vgg_300_arg_scope(weight_decay=0.0005, data_format='NHWC'):
-    """Weight decay 5e-4 (ssd_pascal.py), Xavier init, zero biases, ReLU on the body and extra layers."""
-    return vgg.vgg_arg_scope(weight_decay=weight_decay, data_format=data_format)
+def ssd_vgg_300_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'):
+    """Weight decay 5e-4 (ssd_pascal.py), Xavier init (or 'he' from scratch), zero biases, ReLU."""
+    return vgg.vgg_arg_scope(weight_decay=weight_decay, data_format=data_format,
+                             weights_init=weights_init)

@@ -98,12 +98,26 @@ def _vgg_pool(net, block, pool5_stride):
     return slim.max_pool2d(net, [2, 2], stride=2, padding='SAME', scope='pool' + block[-1])
 
 
-def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC'):
+WEIGHT_INITIALIZERS = ('xavier', 'he')
+
+
+def weights_initializer(name):
+    """'xavier' (Caffe's ``xavier`` filler, the released models' choice) or 'he' (He et al. 2015,
+    variance 2 / fan_in: keeps the signal of a deep plain ReLU body alive when it is trained from
+    scratch instead of from ImageNet weights)."""
+    if name == 'xavier':
+        return slim.xavier_initializer()
+    if name == 'he':
+        return slim.variance_scaling_initializer(factor=2.0, mode='FAN_IN')
+    raise ValueError('weights initializer must be one of %s, got %r' % (WEIGHT_INITIALIZERS, name))
+
+
+def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'):
     """Caffe SSD's training set-up: L2 weight decay 5e-4, Xavier weights, zero biases, ReLU, SAME."""
     with slim.arg_scope([slim.conv2d, slim.conv2d_transpose],
                         activation_fn=tf.nn.relu,
                         weights_regularizer=slim.l2_regularizer(weight_decay),
-                        weights_initializer=slim.xavier_initializer(),
+                        weights_initializer=weights_initializer(weights_init),
                         biases_initializer=tf.zeros_initializer(),
                         padding='SAME',
                         data_format=data_format):

@@ -12,11 +12,11 @@ from tf1zoo.preprocessing import image_conventions, ssd_augmentation
 
 
 def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE_BGR, seed=None,
-                    output_size=None):
+                    output_size=None, expand_prob=ssd_augmentation.EXPAND_PROB):
     """SSD-style training augmentation or evaluation warp, at `output_size`."""
     if is_training:
         return ssd_augmentation.ssd_train_preprocess(tensor_dict, output_size, convention,
-                                                     seed=seed)
+                                                     seed=seed, expand_prob=expand_prob)
     return ssd_augmentation.ssd_eval_preprocess(tensor_dict, output_size, convention)
 
 
@@ -24,6 +24,8 @@ def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE
 # RefineDet (sec. 3.3, 'Data Augmentation') trains with SSD's augmentation.
 _PREPROCESSING = {
     'ssd_300': functools.partial(_ssd_preprocess, output_size=300),
+    # Without the zoom-out, for short schedules such as the CPU demo (same evaluation warp).
+    'ssd_300_no_expand': functools.partial(_ssd_preprocess, output_size=300, expand_prob=0.0),
     'ssd_512': functools.partial(_ssd_preprocess, output_size=512),
     'refinedet_320': functools.partial(_ssd_preprocess, output_size=320),
     'refinedet_512': functools.partial(_ssd_preprocess, output_size=512),

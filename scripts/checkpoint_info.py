@@ -22,6 +22,9 @@ def write_json_atomically(path, content):
         with os.fdopen(handle, 'w') as stream:
             json.dump(content, stream, indent=2, sort_keys=True)
             stream.write('\n')
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_path, 0o666 & ~umask)  # mkstemp's 0600 would hide results from other users
         os.replace(temp_path, path)
     except BaseException:
         if os.path.exists(temp_path):

@@ -19,7 +19,7 @@ import tensorflow.compat.v1 as tf
 from absl import app, flags
 
 from tf1zoo.datasets import dataset_factory, input_pipeline, standard_fields
-from tf1zoo.nets import nets_factory
+from tf1zoo.nets import nets_factory, vgg
 from tf1zoo.ops import visualization
 from tf1zoo.preprocessing import image_conventions, preprocessing_factory
 from tf1zoo.scripts import checkpoint_info, script_flags, train_lib
@@ -37,6 +37,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.string('dataset_split_name', 'trainval', 'Split to train on.')
     define.string('file_pattern', None, 'TFRecord glob overriding the dataset\'s default names.')
     define.integer('shuffle_buffer', 2048, 'Examples in the shuffle buffer.')
+    define.enum('preprocessing_name', None, list(preprocessing_factory.KNOWN_PREPROCESSING),
+                'Training augmentation; default: the model\'s (ssd_300: the Caffe release\'s).')
     # Model.
     define.string('model_name', 'ssd_vgg_300', 'Model from nets/nets_factory.py.')
     define.float('depth_multiplier', 1.0, 'Thins the net (1.0 is the paper\'s).')
@@ -45,6 +47,9 @@ def define_flags(flag_values=flags.FLAGS):
     define.enum('input_convention', None, list(image_conventions.KNOWN_CONVENTIONS),
                       'Channel order and mean of the input; default: the model\'s (Caffe BGR for SSD).')
     define.float('weight_decay', 0.0005, 'L2 weight decay.')
+    define.enum('weights_init', 'xavier', list(vgg.WEIGHT_INITIALIZERS),
+                'Initializer of layers not restored from a checkpoint: xavier (Caffe\'s) or he '
+                '(for training the VGG body from scratch).')
     # Optimisation.
     define.integer('batch_size', 32, 'Images per step.')
     define.integer('max_steps', 120000, 'Steps to train for.')
@@ -94,7 +99,8 @@ def model_config(values, data_format):
 def make_dataset_fn(values, config):
     """() -> the training tf.data.Dataset of augmented, padded batches."""
     model_spec = nets_factory.get_model_spec(config['model_name'])
-    preprocess = preprocessing_factory.get_preprocessing(model_spec.preprocessing_name)
+    preprocess = preprocessing_factory.get_preprocessing(values.preprocessing_name
+                                                         or model_spec.preprocessing_name)
     split = dataset_factory.get_split(values.dataset_name, values.dataset_split_name,
                                       values.dataset_dir, values.file_pattern)
 
@@ -107,11 +113,11 @@ def make_dataset_fn(values, config):
         shuffle_buffer=values.shuffle_buffer)
 
 
-def make_model_fn(config, weight_decay):
+def make_model_fn(config, weight_decay, weights_init='xavier'):
     """(batch) -> `train_lib.ModelOutputs`: the MultiBox losses and a summary of boxes."""
     detector = nets_factory.get_model_spec(config['model_name']).build(
         config['num_classes'], depth_multiplier=config['depth_multiplier'],
-        data_format=config['data_format'], weight_decay=weight_decay)
+        data_format=config['data_format'], weight_decay=weight_decay, weights_init=weights_init)
 
     def model_fn(batch):
         images = batch[fields.image]
@@ -152,7 +158,7 @@ def run(values):
         _check_same_model(previous, config, previous_path)
     checkpoint_info.write_json_atomically(previous_path, config)
     return train_lib.train(train_config(values), make_dataset_fn(values, config),
-                           make_model_fn(config, values.weight_decay))
+                           make_model_fn(config, values.weight_decay, values.weights_init))
 
 
 def _check_same_model(previous, config, path):
