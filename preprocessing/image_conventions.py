@@ -8,7 +8,12 @@ A convention says how a float32 RGB image with values in [0, 255] becomes a netw
 * ``'slim_rgb'``: channels kept RGB, the RGB mean ``[123.68, 116.78, 103.94]`` subtracted
   (tf-slim's ``vgg_preprocessing._R_MEAN/_G_MEAN/_B_MEAN``, which slim's ``vgg_16.ckpt`` expects).
 
-No scaling is applied in either convention: inputs stay in the 0..255 range minus the mean.
+* ``'inception_rgb'``: RGB scaled to [-1, 1] (``x / 127.5 - 1``; tf-slim's
+  ``inception_preprocessing``, which slim's Inception-ResNet-v2 checkpoint expects). Also the input
+  scale for nets trained from scratch with He initialisation, whose activations then keep unit
+  scale instead of the hundreds that 0..255 inputs give.
+
+The first two apply no scaling: inputs stay in the 0..255 range minus the mean.
 """
 import collections
 
@@ -16,14 +21,18 @@ import tensorflow.compat.v1 as tf
 
 CAFFE_BGR = 'caffe_bgr'
 SLIM_RGB = 'slim_rgb'
+INCEPTION_RGB = 'inception_rgb'
 
-_Convention = collections.namedtuple('_Convention', ['reverse_channels', 'mean_rgb'])
+_Convention = collections.namedtuple('_Convention', ['reverse_channels', 'mean_rgb', 'scale'],
+                                     defaults=(1.0,))
 
 # Means are stored in RGB order; 'caffe_bgr' subtracts them after reversing to BGR, which is
 # the same as subtracting the BGR mean [104, 117, 123] from the BGR image.
 _CONVENTIONS = {
     CAFFE_BGR: _Convention(reverse_channels=True, mean_rgb=(123.0, 117.0, 104.0)),
     SLIM_RGB: _Convention(reverse_channels=False, mean_rgb=(123.68, 116.78, 103.94)),
+    INCEPTION_RGB: _Convention(reverse_channels=False, mean_rgb=(127.5, 127.5, 127.5),
+                               scale=1.0 / 127.5),
 }
 
 KNOWN_CONVENTIONS = tuple(sorted(_CONVENTIONS))
@@ -53,7 +62,7 @@ def normalize_image(image, convention):
       convention: one of `KNOWN_CONVENTIONS`.
 
     Returns:
-      float32 tensor of the same shape: channel order per the convention, mean subtracted.
+      float32 tensor of the same shape: channel order per the convention, mean subtracted, scaled.
 
     Raises:
       ValueError: for an unknown convention.
@@ -63,7 +72,7 @@ def normalize_image(image, convention):
         image = tf.cast(image, tf.float32) - tf.constant(spec.mean_rgb, tf.float32)
         if spec.reverse_channels:
             image = tf.reverse(image, axis=[-1])
-        return image
+        return image * spec.scale if spec.scale != 1.0 else image
 
 
 def denormalize_image(image, convention):
@@ -79,6 +88,8 @@ def denormalize_image(image, convention):
     spec = _lookup(convention)
     with tf.name_scope('denormalize_image'):
         image = tf.cast(image, tf.float32)
+        if spec.scale != 1.0:
+            image = image / spec.scale
         if spec.reverse_channels:
             image = tf.reverse(image, axis=[-1])
         return image + tf.constant(spec.mean_rgb, tf.float32)

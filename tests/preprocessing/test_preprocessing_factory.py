@@ -55,6 +55,8 @@ def test_factory_lists_known_names_on_unknown():
     ('caffe_bgr', [-54.0, -17.0, 77.0]),
     # RGB minus slim's RGB mean (123.68, 116.78, 103.94).
     ('slim_rgb', [76.32, -16.78, -53.94]),
+    # RGB / 127.5 - 1 (slim's inception_preprocessing).
+    ('inception_rgb', [200 / 127.5 - 1, 100 / 127.5 - 1, 50 / 127.5 - 1]),
 ])
 def test_eval_preprocessing_warps_normalises_and_keeps_boxes(convention, expected_pixel):
     example = _example()
@@ -114,7 +116,7 @@ def test_mean_rgb_fill_normalises_to_zero():
 
 
 def test_unknown_convention_raises():
-    with pytest.raises(ValueError, match='caffe_bgr, slim_rgb'):
+    with pytest.raises(ValueError, match='caffe_bgr, inception_rgb, slim_rgb'):
         image_conventions.normalize_image(np.zeros((1, 1, 3), np.float32), 'rgb')
     with pytest.raises(ValueError, match='known conventions'):
         image_conventions.mean_rgb('BGR')
