@@ -17,7 +17,7 @@ def groundtruth_and_detection_images(images, groundtruth_boxes, detection_boxes,
 
     Args:
       images: float32 or uint8 ``[batch, height, width, 3]`` RGB in [0, 255].
-      groundtruth_boxes: float32 ``[batch, max_boxes, 4]`` (zero padding draws nothing visible).
+      groundtruth_boxes: float32 ``[batch, max_boxes, 4]`` (a zero padding box marks only the corner pixel).
       detection_boxes: float32 ``[batch, max_detections, 4]``.
       max_images: images kept from the batch.
     """
