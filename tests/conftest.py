@@ -2,8 +2,15 @@
 import pathlib
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tf1zoo.ops import compat  # noqa: F401
+
+# CI runs on 2 shared cores: no per-example deadline and no 'too slow' health check (both fail
+# spuriously under load), and derandomized examples so that a CI failure reproduces.
+settings.register_profile('ci', deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile('ci')
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_CAFFE_DIR = REPO_ROOT.parent / 'shared' / 'reference' / 'caffe'
