@@ -360,7 +360,7 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
         for path in temps:
             _remove_quietly(path)
         raise
-    mode = _default_file_mode()
+    mode = default_file_mode()
     for temp, final in zip(temps, finals):
         os.chmod(temp, mode)  # mkstemp creates 0600; shards get the usual umask-based mode
         os.replace(temp, final)
@@ -375,7 +375,8 @@ def _temp_path(final_path):
     return path
 
 
-def _default_file_mode():
+def default_file_mode():
+    """The mode a plain ``open()`` would give a new file (0666 minus the umask); mkstemp gives 0600."""
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask

@@ -10,6 +10,8 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
+from tf1zoo.datasets import tfrecord_io
+
 TRAIN_DIR_FILE = 'model_config.json'
 
 
@@ -22,9 +24,7 @@ def write_json_atomically(path, content):
         with os.fdopen(handle, 'w') as stream:
             json.dump(content, stream, indent=2, sort_keys=True)
             stream.write('\n')
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp_path, 0o666 & ~umask)  # mkstemp's 0600 would hide results from other users
+        os.chmod(temp_path, tfrecord_io.default_file_mode())  # not mkstemp's 0600
         os.replace(temp_path, path)
     except BaseException:
         if os.path.exists(temp_path):
