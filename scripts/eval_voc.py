@@ -144,8 +144,13 @@ def run_model(values, class_names):
 
 def _collect(image, detections, ground_truth, class_names):
     height, width = (int(v) for v in image[fields.original_image_shape][:2])
-    boxes = np_box_ops.normalized_to_voc(np.clip(image['detection_boxes'], 0.0, 1.0), height, width)
-    for box, score, class_id in zip(boxes, image['detection_scores'], image['detection_classes']):
+    clipped = np.clip(image['detection_boxes'], 0.0, 1.0)
+    # A box wholly outside the image clips to zero area, which in 1-based pixels would be an
+    # inverted box (xmin = W + 1 > xmax = W); it cannot match anything, so it is not written.
+    inside = np_box_ops.area(clipped) > 0
+    boxes = np_box_ops.normalized_to_voc(clipped[inside], height, width)
+    for box, score, class_id in zip(boxes, image['detection_scores'][inside],
+                                    image['detection_classes'][inside]):
         image_ids, scores, class_boxes = detections[class_names[int(class_id) - 1]]
         image_ids.append(image[fields.source_id])
         scores.append(float(score))
