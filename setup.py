@@ -6,7 +6,7 @@ so each folder is mapped to ``tf1zoo.<folder>``.
 """
 import setuptools
 
-_PACKAGES = ('nets', 'datasets', 'preprocessing', 'ops', 'scripts')
+_PACKAGES = ('nets', 'datasets', 'preprocessing', 'ops', 'converters', 'scripts')
 
 # tf-keras 2.21 depends on the `tensorflow` wheel itself, so that wheel (which runs
 # on the CPU and uses a GPU when CUDA is present) is the default; `[gpu]` adds the
@@ -33,6 +33,7 @@ setuptools.setup(
     ],
     extras_require={
         'gpu': ['tensorflow[and-cuda]==' + _TF_VERSION],
-        'test': ['pytest>=8', 'hypothesis>=6.100', 'ruff>=0.6'],
+        # matplotlib ships the real photo (sample_data/grace_hopper.jpg) of the Caffe conversion tests.
+        'test': ['pytest>=8', 'hypothesis>=6.100', 'ruff>=0.6', 'matplotlib>=3.8'],
     },
 )

@@ -6,6 +6,7 @@ model settings, class names and channel convention it was trained or converted w
 """
 import json
 import os
+import shutil
 import tempfile
 
 import tensorflow.compat.v1 as tf
@@ -30,6 +31,25 @@ def write_json_atomically(path, content):
         if os.path.exists(temp_path):
             os.remove(temp_path)
         raise
+
+
+def save_checkpoint_atomically(session, saver, prefix):
+    """Saves ``saver``'s variables at ``prefix`` without ever leaving a half-written checkpoint there.
+
+    The checkpoint is written into a temporary folder beside ``prefix``, then each file is renamed into
+    place, the data shards first and the ``.index`` (which makes the checkpoint visible) last.
+    """
+    folder = os.path.dirname(os.path.abspath(prefix))
+    os.makedirs(folder, exist_ok=True)
+    temp_dir = tempfile.mkdtemp(dir=folder, prefix='.' + os.path.basename(prefix), suffix='.tmp')
+    try:
+        temp_prefix = os.path.join(temp_dir, 'model')
+        saver.save(session, temp_prefix, write_meta_graph=False, write_state=False)
+        for name in sorted(os.listdir(temp_dir), key=lambda name: name.endswith('.index')):
+            os.replace(os.path.join(temp_dir, name), prefix + name[len('model'):])
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+    return prefix
 
 
 def resolve_checkpoint(checkpoint_path):

@@ -45,7 +45,9 @@ def define_flags(flag_values=flags.FLAGS):
     define.enum('data_format', 'auto', ['auto', 'NHWC', 'NCHW'],
                       'Convolution layout; auto is NCHW on a GPU and NHWC on a CPU.')
     define.enum('input_convention', None, list(image_conventions.KNOWN_CONVENTIONS),
-                      'Channel order and mean of the input; default: the model\'s (Caffe BGR for SSD).')
+                      'Channel order and mean of the input; default: the one recorded with '
+                      '--checkpoint_path, else the model\'s (Caffe BGR for SSD). slim\'s vgg_16.ckpt '
+                      'records none and needs slim_rgb.')
     define.float('weight_decay', 0.0005, 'L2 weight decay.')
     define.enum('weights_init', 'xavier', list(vgg.WEIGHT_INITIALIZERS),
                 'Initializer of layers not restored from a checkpoint: xavier (Caffe\'s) or he '
@@ -92,8 +94,21 @@ def model_config(values, data_format):
     model_spec = nets_factory.get_model_spec(values.model_name)
     return {'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier,
             'num_classes': spec.num_classes, 'class_names': list(spec.class_names),
-            'input_convention': values.input_convention or model_spec.default_convention,
+            'input_convention': _input_convention(values, model_spec),
             'dataset_name': values.dataset_name, 'data_format': data_format}
+
+
+def _input_convention(values, model_spec):
+    """--input_convention, else the one recorded with --checkpoint_path (a converted Caffe base records
+    caffe_bgr), else the model's default. slim's vgg_16.ckpt records none: pass slim_rgb with it."""
+    if values.input_convention:
+        return values.input_convention
+    if values.checkpoint_path:
+        prefix = checkpoint_info.resolve_checkpoint(values.checkpoint_path)
+        recorded = checkpoint_info.read_checkpoint_info(prefix).get('input_convention')
+        if recorded:
+            return recorded
+    return model_spec.default_convention
 
 
 def make_dataset_fn(values, config):

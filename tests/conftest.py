@@ -16,7 +16,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_CAFFE_DIR = REPO_ROOT.parent / 'shared' / 'reference' / 'caffe'
 
 
-@pytest.fixture
+@pytest.fixture(scope='session')
 def caffe_reference_dir():
     """The official deploy prototxts beside the checkout; tests skip where they are absent."""
     if not SHARED_CAFFE_DIR.is_dir():

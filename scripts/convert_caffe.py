@@ -1,0 +1,120 @@
+"""Converts a published Caffe model into a TF checkpoint of this repository's net.
+
+    python scripts/convert_caffe.py --model_name=ssd_vgg_300 \\
+        --caffemodel=VGG_VOC0712_SSD_300x300_iter_120000.caffemodel --output=checkpoints/ssd300_voc0712
+    python scripts/convert_caffe.py --model_name=vgg_16_reduced \\
+        --caffemodel=VGG_ILSVRC_16_layers_fc_reduced.caffemodel --output=checkpoints/vgg16_reduced
+
+Writes ``<output>.index`` and ``<output>.data-*`` (atomically: a failed conversion leaves nothing there)
+and ``<output>.json``: the source file and its SHA-256, the model name, the class names and the input
+convention (``caffe_bgr``: the Caffe models take BGR images minus the mean 104/117/123). The checkpoint is
+a ``--checkpoint_path`` for eval_voc.py and detect.py (detectors) or train_ssd.py (the VGG base, with
+``--checkpoint_exclude_scopes=ssd_300_vgg --ignore_missing_vars`` left to their initialisers). Layer
+mapping and layouts: ``converters/caffe_to_tf.py``. The binary is read without Caffe, in the current
+(``layer``) or the legacy V1 (``layers``) format.
+"""
+from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+
+# isort: split
+import hashlib
+import sys
+
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+from absl import app, flags
+
+from tf1zoo.converters import caffe_proto, caffe_to_tf
+from tf1zoo.datasets import pascalvoc
+from tf1zoo.nets import nets_factory, vgg
+from tf1zoo.preprocessing import image_conventions
+from tf1zoo.scripts import checkpoint_info, script_flags
+
+FLAGS = flags.FLAGS
+VGG_BASE = 'vgg_16_reduced'
+CONVERTIBLE_MODELS = (VGG_BASE,) + tuple(sorted(nets_factory.MODELS))
+
+
+def define_flags(flag_values=flags.FLAGS):
+    define = script_flags.Definer(flag_values)
+    define.enum('model_name', None, list(CONVERTIBLE_MODELS),
+                'The net the caffemodel holds: a detector of nets_factory, or vgg_16_reduced (the '
+                'fc-reduced VGG16 ImageNet base of SSD and RefineDet).')
+    define.string('caffemodel', None, 'The binary .caffemodel file.')
+    define.string('output', None, 'Checkpoint prefix to write (<output>.index, <output>.data-*, '
+                  '<output>.json).')
+    define.list('class_names', list(pascalvoc.VOC_CLASSES),
+                'Class names of a detector, background excluded (default: the 20 VOC classes).')
+    define.required(['model_name', 'caffemodel', 'output'])
+
+
+def _build_net(model_name, num_classes):
+    """Builds ``model_name``'s variables (full width, NHWC) in the default graph."""
+    if model_name == VGG_BASE:
+        with slim.arg_scope(vgg.vgg_arg_scope()):
+            vgg.vgg_16_base(tf.placeholder(tf.float32, [1, 224, 224, 3]))
+        return
+    spec = nets_factory.get_model_spec(model_name)
+    images = tf.placeholder(tf.float32, [1, spec.image_size, spec.image_size, 3])
+    spec.build(num_classes).predict(images, is_training=False)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def convert(model_name, caffemodel, output, class_names=pascalvoc.VOC_CLASSES):
+    """Converts ``caffemodel`` into a checkpoint at ``output``; returns the JSON written beside it.
+
+    Raises:
+      caffe_proto.CaffeFormatError: the file is no readable Caffe net.
+      caffe_to_tf.ConversionError: it does not fit the net (every misfit listed).
+    """
+    layers = caffe_proto.net_layers(caffe_proto.read_caffemodel(caffemodel))
+    is_detector = model_name != VGG_BASE
+    with tf.Graph().as_default():
+        _build_net(model_name, len(class_names) + 1)
+        variables = slim.get_model_variables()
+        shapes = {var.op.name: var.shape.as_list() for var in variables}
+        try:
+            values, unused = caffe_to_tf.convert(layers, shapes)
+        except caffe_to_tf.ConversionError as error:
+            raise caffe_to_tf.ConversionError('%s as %s: %s' % (caffemodel, model_name, error)) from None
+        with tf.Session() as session:
+            for var in variables:
+                var.load(values[var.op.name], session)
+            checkpoint_info.save_checkpoint_atomically(session, tf.train.Saver(variables), output)
+    info = {'model_name': model_name, 'source_caffemodel': caffemodel,
+            'source_sha256': _sha256(caffemodel),
+            'input_convention': image_conventions.CAFFE_BGR, 'depth_multiplier': 1.0,
+            'num_variables': len(values), 'unused_caffe_layers': unused}
+    if is_detector:
+        info.update(class_names=list(class_names), num_classes=len(class_names) + 1)
+    checkpoint_info.write_json_atomically(output + '.json', info)
+    return info
+
+
+def run(values):
+    return convert(values.model_name, values.caffemodel, values.output, tuple(values.class_names))
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+    try:
+        info = run(FLAGS)
+    except (caffe_proto.CaffeFormatError, caffe_to_tf.ConversionError) as error:
+        print('convert_caffe.py: %s' % error, file=sys.stderr)
+        return 1
+    print('Converted %d variables of %s into %s (unused Caffe layers: %s)'
+          % (info['num_variables'], FLAGS.model_name, FLAGS.output,
+             ', '.join(info['unused_caffe_layers']) or 'none'))
+    return 0
+
+
+if __name__ == '__main__':
+    define_flags()
+    app.run(main)
