@@ -1,0 +1,252 @@
+"""SSD300's speed on this machine, beside its peers, in one run.
+
+    python scripts/benchmark_speed.py --output_json=benchmarks/speed.json
+
+Measures, for the full-width SSD300 (or --depth_multiplier):
+
+* inference latency per batch (network + DetectionOutput post-processing) at each --batch_sizes, with
+  TensorFlow's default kernels (oneDNN) and with XLA auto-clustering;
+* training images/s (MultiBox loss + Momentum step) at --train_batch_size;
+* the same for torchvision's ``ssd300_vgg16`` (random weights; its own pre- and post-processing) where
+  torch is installed, and OpenCV 4.x DNN running the official deploy prototxt with random weights;
+* the hardware bound: the net's FLOPs (TF's profiler) over the throughput a single plain 3x3
+  convolution reaches in TensorFlow here.
+
+Inputs are random 300 x 300 images (network inputs, already normalised) and random ground truth; every
+timing is the median of --num_iters runs after --warmup_iters. Prints a table and writes JSON.
+"""
+from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+
+# isort: split
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import tensorflow.compat.v1 as tf
+from absl import app, flags
+
+from tf1zoo.converters import caffe_proto, caffe_weights
+from tf1zoo.nets import nets_factory
+from tf1zoo.scripts import benchmark_torchvision, checkpoint_info, script_flags
+
+FLAGS = flags.FLAGS
+median_seconds = benchmark_torchvision.median_seconds
+_DEFAULT_DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared',
+                               'reference', 'caffe', 'ssd300_vgg16_voc0712_deploy.prototxt')
+_IMAGE_SIZE = 300
+_NUM_CLASSES = 21
+
+
+def define_flags(flag_values=flags.FLAGS):
+    define = script_flags.Definer(flag_values)
+    define.list('batch_sizes', ['1', '8'], 'Inference batch sizes.')
+    define.integer('train_batch_size', 8, 'Training batch size (0: no training measurement).')
+    define.float('depth_multiplier', 1.0, 'SSD300 depth multiplier (1.0 is the paper\'s net).')
+    define.integer('warmup_iters', 2, 'Untimed runs first.')
+    define.integer('num_iters', 5, 'Timed runs (the median is reported).')
+    define.list('peers', ['torchvision', 'opencv'], 'Peers to measure where installed.')
+    define.string('deploy_prototxt', _DEFAULT_DEPLOY, 'SSD300 deploy prototxt for the OpenCV peer.')
+    define.string('output_json', None, 'Where to write the results (optional).')
+
+
+def _session_config(xla):
+    config = tf.ConfigProto()
+    if xla:
+        config.graph_options.optimizer_options.global_jit_level = tf.OptimizerOptions.ON_1
+    return config
+
+
+def _random_groundtruth(batch_size, rng):
+    centers = rng.uniform(0.2, 0.8, (batch_size, 2, 2))
+    sizes = rng.uniform(0.1, 0.4, (batch_size, 2, 2))
+    boxes = np.concatenate([centers - sizes / 2, centers + sizes / 2], axis=-1).astype(np.float32)
+    return {'groundtruth_boxes': tf.constant(boxes),
+            'groundtruth_classes': tf.constant(rng.integers(1, _NUM_CLASSES, (batch_size, 2)), tf.int32),
+            'num_groundtruth_boxes': tf.fill([batch_size], 2)}
+
+
+def tf_inference_seconds(batch_size, values, xla):
+    """Seconds per batch of SSD300 inference, post-processing included."""
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-120, 130, (batch_size, _IMAGE_SIZE, _IMAGE_SIZE, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        detector = nets_factory.get_model_spec('ssd_vgg_300').build(
+            _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
+        inputs = tf.placeholder(tf.float32, images.shape)
+        predictions, _ = detector.predict(inputs, is_training=False)
+        detections = detector.postprocess(predictions)
+        with tf.Session(config=_session_config(xla)) as session:
+            session.run(tf.global_variables_initializer())
+            return median_seconds(lambda: session.run(detections, {inputs: images}),
+                                   values.warmup_iters, values.num_iters)
+
+
+def tf_training_seconds(batch_size, values, xla):
+    """Seconds per training step: forward, MultiBox loss, backward, Momentum update."""
+    rng = np.random.default_rng(0)
+    with tf.Graph().as_default():
+        detector = nets_factory.get_model_spec('ssd_vgg_300').build(
+            _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
+        images = tf.constant(rng.uniform(-120, 130, (batch_size, _IMAGE_SIZE, _IMAGE_SIZE, 3)),
+                             tf.float32)
+        predictions, _ = detector.predict(images, is_training=True)
+        losses = detector.loss(predictions, _random_groundtruth(batch_size, rng))
+        total = tf.add_n(list(losses.values()) + [tf.losses.get_regularization_loss()])
+        train_op = tf.train.MomentumOptimizer(1e-4, 0.9).minimize(total)
+        with tf.Session(config=_session_config(xla)) as session:
+            session.run(tf.global_variables_initializer())
+            return median_seconds(lambda: session.run(train_op), values.warmup_iters,
+                                   values.num_iters)
+
+
+def tf_forward_flops(values):
+    """Floating-point operations of one image's forward pass (TF's profiler: 2 per multiply-add)."""
+    with tf.Graph().as_default() as graph:
+        detector = nets_factory.get_model_spec('ssd_vgg_300').build(
+            _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
+        detector.predict(tf.zeros([1, _IMAGE_SIZE, _IMAGE_SIZE, 3]), is_training=False)
+        options = tf.profiler.ProfileOptionBuilder.float_operation()
+        options['output'] = 'none'
+        return tf.profiler.profile(graph, options=options).total_float_ops
+
+
+def tf_conv_flops_per_second(values):
+    """Throughput of one plain 3x3 convolution (conv3_3's shape, 75 x 75 x 256 -> 256) with its ReLU.
+
+    The input is fed, not a constant, so that grappler cannot fold the convolution away.
+    """
+    rng = np.random.default_rng(0)
+    feature_map = rng.normal(size=(1, 75, 75, 256)).astype(np.float32)
+    with tf.Graph().as_default():
+        inputs = tf.placeholder(tf.float32, feature_map.shape)
+        kernel = tf.Variable(rng.normal(size=(3, 3, 256, 256)).astype(np.float32))
+        output = tf.reduce_sum(tf.nn.relu(tf.nn.conv2d(inputs, kernel, 1, 'SAME')))
+        with tf.Session() as session:
+            session.run(kernel.initializer)
+            seconds = median_seconds(lambda: session.run(output, {inputs: feature_map}),
+                                     values.warmup_iters, max(values.num_iters, 10))
+    return 2 * 75 * 75 * 256 * 256 * 9 / seconds
+
+
+def torchvision_seconds(batch_sizes, train_batch_size, values):
+    """{'inference': {batch: s}, 'training': s} for torchvision's ssd300_vgg16, or None without torch.
+
+    Runs benchmark_torchvision.py in its own process: torch and TensorFlow in one process crash here.
+    """
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'benchmark_torchvision.py')
+    command = [sys.executable, script, '--batch_sizes=%s' % ','.join(map(str, batch_sizes)),
+               '--train_batch_size=%d' % train_batch_size, '--warmup_iters=%d' % values.warmup_iters,
+               '--num_iters=%d' % values.num_iters]
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode == benchmark_torchvision.NO_TORCH_EXIT_CODE:
+        return None
+    if completed.returncode:
+        raise RuntimeError('benchmark_torchvision.py failed:\n%s' % completed.stderr[-2000:])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result['inference'] = {int(size): seconds for size, seconds in result['inference'].items()}
+    return result
+
+
+def opencv_seconds(batch_sizes, values):
+    """{'inference': {batch: s}} for OpenCV DNN on the deploy prototxt, or None where unavailable."""
+    if not os.path.exists(values.deploy_prototxt) or not hasattr(cv2.dnn, 'readNetFromCaffe'):
+        return None
+    deploy = caffe_proto.read_prototxt(values.deploy_prototxt)
+    with tempfile.TemporaryDirectory() as folder:
+        caffemodel = os.path.join(folder, 'random.caffemodel')
+        caffe_proto.write_caffemodel(caffe_weights.random_caffemodel(deploy), caffemodel)
+        net = cv2.dnn.readNetFromCaffe(values.deploy_prototxt, caffemodel)
+    result = {'version': 'OpenCV %s' % cv2.__version__, 'threads': cv2.getNumThreads(),
+              'inference': {}}
+    rng = np.random.default_rng(0)
+    for batch_size in batch_sizes:
+        blob = rng.uniform(-120, 130, (batch_size, 3, _IMAGE_SIZE, _IMAGE_SIZE)).astype(np.float32)
+
+        def forward():
+            net.setInput(blob)
+            return net.forward()
+
+        result['inference'][batch_size] = median_seconds(forward, values.warmup_iters, values.num_iters)
+    return result
+
+
+def measure(values):
+    """Runs every measurement; returns the result dict (times in seconds)."""
+    batch_sizes = [int(size) for size in values.batch_sizes]
+    result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
+                          platform.machine(), 'tensorflow': tf.__version__},
+              'depth_multiplier': values.depth_multiplier}
+    result['flops_per_image'] = tf_forward_flops(values)
+    result['tf_conv3x3_flops_per_second'] = tf_conv_flops_per_second(values)
+    for name, xla in (('tensorflow', False), ('tensorflow_xla', True)):
+        result[name] = {'inference': {size: tf_inference_seconds(size, values, xla)
+                                      for size in batch_sizes}}
+        if values.train_batch_size:
+            result[name]['training'] = tf_training_seconds(values.train_batch_size, values, xla)
+    if 'torchvision' in values.peers:
+        result['torchvision'] = torchvision_seconds(batch_sizes, values.train_batch_size, values)
+    if 'opencv' in values.peers:
+        result['opencv'] = opencv_seconds(batch_sizes, values)
+    return result
+
+
+def summarise(result, batch_sizes, train_batch_size):
+    """Adds per-image numbers and the ratios the README reports; returns printable lines."""
+    bound = result['flops_per_image'] / result['tf_conv3x3_flops_per_second']
+    result['bound_seconds_per_image'] = bound
+    lines = ['SSD300 (depth %.3g): %.2f GFLOP per image; a plain 3x3 convolution runs at %.0f GFLOP/s, '
+             'so the bound is %.0f ms per image' % (result['depth_multiplier'],
+                                                    result['flops_per_image'] / 1e9,
+                                                    result['tf_conv3x3_flops_per_second'] / 1e9,
+                                                    bound * 1e3)]
+    peers = [name for name in ('tensorflow', 'tensorflow_xla', 'torchvision', 'opencv') if result.get(name)]
+    for name in peers:
+        entry = result[name]
+        for size in batch_sizes:
+            per_image = entry['inference'][size] / size
+            entry.setdefault('ms_per_image', {})[size] = per_image * 1e3
+            lines.append('%-15s batch %d: %7.1f ms/image, %5.2f images/s, %.2fx the bound'
+                         % (name, size, per_image * 1e3, 1 / per_image, per_image / bound))
+        if 'training' in entry:
+            entry['training_images_per_second'] = train_batch_size / entry['training']
+            lines.append('%-15s training batch %d: %.2f images/s'
+                         % (name, train_batch_size, entry['training_images_per_second']))
+    ratios = {}
+    for ours in ('tensorflow', 'tensorflow_xla'):
+        for peer in ('torchvision', 'opencv'):
+            if not result.get(peer):
+                continue
+            for size in batch_sizes:
+                ratios['%s_vs_%s_batch%d' % (ours, peer, size)] = (
+                    result[peer]['inference'][size] / result[ours]['inference'][size])
+            if 'training' in result[peer] and 'training' in result[ours]:
+                ratios['%s_vs_%s_training' % (ours, peer)] = (
+                    result[peer]['training'] / result[ours]['training'])
+    result['speedups'] = ratios
+    lines.extend('speed-up %s: %.2fx' % item for item in sorted(ratios.items()))
+    return lines
+
+
+def run(values):
+    result = measure(values)
+    lines = summarise(result, [int(size) for size in values.batch_sizes], values.train_batch_size)
+    print('\n'.join(lines))
+    if values.output_json:
+        checkpoint_info.write_json_atomically(values.output_json, json.loads(json.dumps(result)))
+    return result
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+    run(FLAGS)
+
+
+if __name__ == '__main__':
+    define_flags()
+    app.run(main)
