@@ -6,7 +6,7 @@ evaluate or convert that model comes from here, so adding a model is one `ModelS
 import dataclasses
 from typing import Callable, Tuple
 
-from tf1zoo.nets import single_shot_detector, ssd_vgg_300
+from tf1zoo.nets import refinedet320, refinedet_detector, single_shot_detector, ssd_vgg_300
 from tf1zoo.preprocessing import image_conventions
 
 
@@ -42,11 +42,25 @@ def _build_ssd_vgg_300(num_classes, depth_multiplier=1.0, data_format='NHWC',
         postprocess_defaults=ssd_vgg_300.POSTPROCESS_DEFAULTS)
 
 
+def _build_refinedet320(num_classes, depth_multiplier=1.0, data_format='NHWC',
+                        weight_decay=0.0005, weights_init='xavier'):
+    return refinedet_detector.RefineDetDetector(
+        refinedet320.refinedet320, refinedet320.refinedet320_arg_scope, refinedet320.PRIOR_LAYERS,
+        num_classes, depth_multiplier=depth_multiplier, data_format=data_format,
+        weight_decay=weight_decay, weights_init=weights_init, variances=refinedet320.PRIOR_VARIANCES,
+        postprocess_defaults=refinedet320.POSTPROCESS_DEFAULTS,
+        objectness_threshold=refinedet320.OBJECTNESS_THRESHOLD)
+
+
 MODELS = {
     'ssd_vgg_300': ModelSpec(
         build=_build_ssd_vgg_300, preprocessing_name='ssd_300', image_size=300,
         default_convention=image_conventions.CAFFE_BGR, backbone_scope='vgg_16',
         ssd_scopes=('ssd_300_vgg',)),
+    'refinedet320': ModelSpec(
+        build=_build_refinedet320, preprocessing_name='refinedet_320', image_size=320,
+        default_convention=image_conventions.CAFFE_BGR, backbone_scope='vgg_16',
+        ssd_scopes=('refinedet320',)),
 }
 
 
