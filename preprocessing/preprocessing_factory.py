@@ -28,6 +28,7 @@ _PREPROCESSING = {
     'ssd_300_no_expand': functools.partial(_ssd_preprocess, output_size=300, expand_prob=0.0),
     'ssd_512': functools.partial(_ssd_preprocess, output_size=512),
     'refinedet_320': functools.partial(_ssd_preprocess, output_size=320),
+    'refinedet_320_no_expand': functools.partial(_ssd_preprocess, output_size=320, expand_prob=0.0),
     'refinedet_512': functools.partial(_ssd_preprocess, output_size=512),
 }
 

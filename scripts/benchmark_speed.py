@@ -2,7 +2,7 @@
 
     python scripts/benchmark_speed.py --output_json=benchmarks/speed.json
 
-Measures, for the full-width SSD300 (or --depth_multiplier):
+Measures, for the full-width SSD300 (or --model_name=refinedet320; or thinned by --depth_multiplier):
 
 * inference latency per batch (network + DetectionOutput post-processing) at each --batch_sizes, with
   TensorFlow's default kernels (oneDNN) and with XLA auto-clustering;
@@ -44,14 +44,26 @@ _NUM_CLASSES = 21
 
 def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
+    define.enum('model_name', 'ssd_vgg_300', sorted(nets_factory.MODELS),
+                'Detector to time; the peers (SSD300 implementations) only run for ssd_vgg_300.')
     define.list('batch_sizes', ['1', '8'], 'Inference batch sizes.')
     define.integer('train_batch_size', 8, 'Training batch size (0: no training measurement).')
-    define.float('depth_multiplier', 1.0, 'SSD300 depth multiplier (1.0 is the paper\'s net).')
+    define.float('depth_multiplier', 1.0, 'Depth multiplier (1.0 is the paper\'s net).')
     define.integer('warmup_iters', 2, 'Untimed runs first.')
     define.integer('num_iters', 5, 'Timed runs (the median is reported).')
     define.list('peers', ['torchvision', 'opencv'], 'Peers to measure where installed.')
     define.string('deploy_prototxt', _DEFAULT_DEPLOY, 'SSD300 deploy prototxt for the OpenCV peer.')
     define.string('output_json', None, 'Where to write the results (optional).')
+
+
+def _image_size(values):
+    return nets_factory.get_model_spec(values.model_name).image_size
+
+
+def _random_inputs(rng, batch_size, values):
+    """Network inputs: random [batch, size, size, 3] pixels minus a mean, as the preprocessing gives."""
+    size = _image_size(values)
+    return rng.uniform(-120, 130, (batch_size, size, size, 3)).astype(np.float32)
 
 
 def _session_config(xla):
@@ -71,11 +83,11 @@ def _random_groundtruth(batch_size, rng):
 
 
 def tf_inference_seconds(batch_size, values, xla):
-    """Seconds per batch of SSD300 inference, post-processing included."""
+    """Seconds per batch of the detector's inference, post-processing included."""
     rng = np.random.default_rng(0)
-    images = rng.uniform(-120, 130, (batch_size, _IMAGE_SIZE, _IMAGE_SIZE, 3)).astype(np.float32)
+    images = _random_inputs(rng, batch_size, values)
     with tf.Graph().as_default():
-        detector = nets_factory.get_model_spec('ssd_vgg_300').build(
+        detector = nets_factory.get_model_spec(values.model_name).build(
             _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
         inputs = tf.placeholder(tf.float32, images.shape)
         predictions, _ = detector.predict(inputs, is_training=False)
@@ -90,10 +102,9 @@ def tf_training_seconds(batch_size, values, xla):
     """Seconds per training step: forward, MultiBox loss, backward, Momentum update."""
     rng = np.random.default_rng(0)
     with tf.Graph().as_default():
-        detector = nets_factory.get_model_spec('ssd_vgg_300').build(
+        detector = nets_factory.get_model_spec(values.model_name).build(
             _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
-        images = tf.constant(rng.uniform(-120, 130, (batch_size, _IMAGE_SIZE, _IMAGE_SIZE, 3)),
-                             tf.float32)
+        images = tf.constant(_random_inputs(rng, batch_size, values))
         predictions, _ = detector.predict(images, is_training=True)
         losses = detector.loss(predictions, _random_groundtruth(batch_size, rng))
         total = tf.add_n(list(losses.values()) + [tf.losses.get_regularization_loss()])
@@ -107,9 +118,9 @@ def tf_training_seconds(batch_size, values, xla):
 def tf_forward_flops(values):
     """Floating-point operations of one image's forward pass (TF's profiler: 2 per multiply-add)."""
     with tf.Graph().as_default() as graph:
-        detector = nets_factory.get_model_spec('ssd_vgg_300').build(
+        detector = nets_factory.get_model_spec(values.model_name).build(
             _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
-        detector.predict(tf.zeros([1, _IMAGE_SIZE, _IMAGE_SIZE, 3]), is_training=False)
+        detector.predict(tf.zeros([1, _image_size(values), _image_size(values), 3]), is_training=False)
         options = tf.profiler.ProfileOptionBuilder.float_operation()
         options['output'] = 'none'
         return tf.profiler.profile(graph, options=options).total_float_ops
@@ -180,7 +191,7 @@ def measure(values):
     batch_sizes = [int(size) for size in values.batch_sizes]
     result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
                           platform.machine(), 'tensorflow': tf.__version__},
-              'depth_multiplier': values.depth_multiplier}
+              'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier}
     result['flops_per_image'] = tf_forward_flops(values)
     result['tf_conv3x3_flops_per_second'] = tf_conv_flops_per_second(values)
     for name, xla in (('tensorflow', False), ('tensorflow_xla', True)):
@@ -188,9 +199,10 @@ def measure(values):
                                       for size in batch_sizes}}
         if values.train_batch_size:
             result[name]['training'] = tf_training_seconds(values.train_batch_size, values, xla)
-    if 'torchvision' in values.peers:
+    peers = values.peers if values.model_name == 'ssd_vgg_300' else []
+    if 'torchvision' in peers:
         result['torchvision'] = torchvision_seconds(batch_sizes, values.train_batch_size, values)
-    if 'opencv' in values.peers:
+    if 'opencv' in peers:
         result['opencv'] = opencv_seconds(batch_sizes, values)
     return result
 
@@ -199,8 +211,8 @@ def summarise(result, batch_sizes, train_batch_size):
     """Adds per-image numbers and the ratios the README reports; returns printable lines."""
     bound = result['flops_per_image'] / result['tf_conv3x3_flops_per_second']
     result['bound_seconds_per_image'] = bound
-    lines = ['SSD300 (depth %.3g): %.2f GFLOP per image; a plain 3x3 convolution runs at %.0f GFLOP/s, '
-             'so the bound is %.0f ms per image' % (result['depth_multiplier'],
+    lines = ['%s (depth %.3g): %.2f GFLOP per image; a plain 3x3 convolution runs at %.0f GFLOP/s, '
+             'so the bound is %.0f ms per image' % (result['model_name'], result['depth_multiplier'],
                                                     result['flops_per_image'] / 1e9,
                                                     result['tf_conv3x3_flops_per_second'] / 1e9,
                                                     bound * 1e3)]
