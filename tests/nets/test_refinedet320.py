@@ -2,15 +2,14 @@
 RefineDet that learns two images."""
 import math
 
-import cv2
 import numpy as np
+import overfit_check
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from tf1zoo.datasets import standard_fields
 from tf1zoo.nets import nets_factory, refinedet320, refinedet_detector
 from tf1zoo.ops import anchor_generator
-from tf1zoo.preprocessing import image_conventions
 
 F = standard_fields.InputDataFields
 THIN = 0.125
@@ -143,53 +142,9 @@ def test_losses_on_a_hand_made_case():
     np.testing.assert_allclose(losses['classification_loss'], odm_cls, rtol=1e-5)
 
 
-def _two_images():
-    """Two 320 x 320 images on grey: a red square (class 1) and a blue disc plus square (2, 1)."""
-    images = np.full((2, 320, 320, 3), 110, np.uint8)
-    cv2.rectangle(images[0], (60, 90), (189, 219), (220, 30, 30), -1)
-    cv2.circle(images[1], (210, 100), 64, (30, 30, 220), -1)
-    cv2.rectangle(images[1], (30, 190), (129, 289), (220, 30, 30), -1)
-    boxes = np.zeros((2, 2, 4), np.float32)
-    boxes[0, 0] = [90 / 320, 60 / 320, 220 / 320, 190 / 320]
-    boxes[1, 0] = [36 / 320, 146 / 320, 165 / 320, 275 / 320]
-    boxes[1, 1] = [190 / 320, 30 / 320, 290 / 320, 130 / 320]
-    return images, boxes, np.array([[1, 0], [2, 1]], np.int32), np.array([1, 2], np.int32)
-
-
-def _iou(a, b):
-    inter = max(min(a[2], b[2]) - max(a[0], b[0]), 0) * max(min(a[3], b[3]) - max(a[1], b[1]), 0)
-    area = lambda x: (x[2] - x[0]) * (x[3] - x[1])  # noqa: E731
-    return inter / (area(a) + area(b) - inter)
-
-
 def test_thin_refinedet_overfits_two_images():
-    images, boxes, classes, counts = _two_images()
-    with tf.Graph().as_default():
-        tf.set_random_seed(0)
-        detector = _detector()
-        inputs = image_conventions.normalize_image(tf.constant(images, tf.float32),
-                                                   image_conventions.CAFFE_BGR)
-        predictions, _ = detector.predict(inputs, is_training=True)
-        losses = detector.loss(predictions, {F.groundtruth_boxes: tf.constant(boxes),
-                                             F.groundtruth_classes: tf.constant(classes),
-                                             F.num_groundtruth_boxes: tf.constant(counts)})
-        total = tf.add_n(list(losses.values()))
-        train_op = tf.train.AdamOptimizer(1e-3).minimize(total)
-        detections = detector.postprocess(predictions, keep_top_k=5)
-        with tf.Session() as session:
-            session.run(tf.global_variables_initializer())
-            first = session.run(total)
-            for _ in range(150):
-                _, last = session.run([train_op, total])
-            out = session.run(detections)
-    assert np.isfinite(last) and last < 0.2 * first, (first, last)
-    for image in range(2):
-        for box, label in zip(boxes[image][:counts[image]], classes[image][:counts[image]]):
-            hits = [i for i in range(out['num_detections'][image])
-                    if out['detection_classes'][image, i] == label]
-            best = max(hits, key=lambda i: out['detection_scores'][image, i])
-            assert out['detection_scores'][image, best] > 0.5
-            assert _iou(out['detection_boxes'][image, best], box) > 0.6
+    first, last, out, groundtruth = overfit_check.train_on_two_images(_detector(), 320, steps=150)
+    overfit_check.assert_learned(first, last, out, groundtruth)
 
 
 def test_the_detector_is_a_refinedet_detector():
