@@ -144,14 +144,13 @@ CaffeLayer = collections.namedtuple('CaffeLayer', ['name', 'type', 'bottoms', 't
 
 
 def blob_to_array(blob):
-    """A BlobProto as a float32 array of its shape (BlobShape, or the legacy num/channels/h/w)."""
+    """A BlobProto as a float32 array of its shape (its BlobShape, or the legacy 4-D num/channels/h/w)."""
     if blob.HasField('shape'):
         shape = tuple(blob.shape.dim)
     else:
-        shape = tuple(d for d in (blob.num, blob.channels, blob.height, blob.width))
-        # Legacy blobs pad with leading 1s (a bias is 1 x 1 x 1 x n); drop them.
-        while len(shape) > 1 and shape[0] == 1:
-            shape = shape[1:]
+        # Legacy blobs are always 4-D, padded with leading 1s (a bias is 1 x 1 x 1 x n); the
+        # converter drops those where its layer expects fewer axes (`caffe_to_tf.to_tf_layout`).
+        shape = (blob.num, blob.channels, blob.height, blob.width)
     values = blob.data if len(blob.data) else blob.double_data
     array = np.asarray(values, dtype=np.float32)
     if array.size != int(np.prod(shape)):

@@ -51,8 +51,27 @@ def _loc_channel_permutation(num_channels):
                            for prior in range(num_channels // 4)])
 
 
+def _caffe_ndim(layer_type, blob_index):
+    """Axes of a blob in Caffe's own layout: 4 for (de)convolution weights, 2 for InnerProduct weights,
+    1 for biases and Normalize scales."""
+    if blob_index == 0 and layer_type in ('Convolution', 'Deconvolution'):
+        return 4
+    if blob_index == 0 and layer_type == 'InnerProduct':
+        return 2
+    return 1
+
+
+def _drop_leading_ones(blob, ndim):
+    """Legacy (V1-era) blobs are 4-D with leading 1s (a bias is 1 x 1 x 1 x n)."""
+    shape = list(blob.shape)
+    while len(shape) > ndim and shape[0] == 1:
+        shape.pop(0)
+    return blob.reshape(shape)
+
+
 def to_tf_layout(layer_type, layer_name, blob_index, blob):
     """One Caffe blob in the layout of its TF variable (see the module docstring)."""
+    blob = _drop_leading_ones(blob, _caffe_ndim(layer_type, blob_index))
     if blob_index == 0 and layer_type in ('Convolution', 'Deconvolution'):
         array = np.transpose(blob, (2, 3, 1, 0))
     elif blob_index == 0 and layer_type == 'InnerProduct':

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from google.protobuf.internal import encoder
 
-from tf1zoo.converters import caffe_proto, caffe_weights
+from tf1zoo.converters import caffe_proto, caffe_to_tf, caffe_weights
 
 
 def _varint(value):
@@ -20,10 +20,21 @@ def test_blob_round_trip_keeps_shape_and_values():
     np.testing.assert_array_equal(caffe_proto.blob_to_array(caffe_proto.array_to_blob(array)), array)
 
 
-def test_legacy_blob_shape_drops_leading_ones():
-    blob = caffe_proto.BlobProto(num=1, channels=1, height=1, width=3)
-    blob.data.extend([1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(caffe_proto.blob_to_array(blob), [1.0, 2.0, 3.0])
+def test_legacy_blob_keeps_its_4d_shape_and_the_converter_drops_leading_ones():
+    bias = caffe_proto.BlobProto(num=1, channels=1, height=1, width=3)
+    bias.data.extend([1.0, 2.0, 3.0])
+    assert caffe_proto.blob_to_array(bias).shape == (1, 1, 1, 3)
+    np.testing.assert_array_equal(
+        caffe_to_tf.to_tf_layout('Convolution', 'conv', 1, caffe_proto.blob_to_array(bias)), [1, 2, 3])
+    # A single-output convolution keeps its leading 1: weights [1, 2, 1, 1] -> [1, 1, 2, 1].
+    weights = caffe_proto.BlobProto(num=1, channels=2, height=1, width=1)
+    weights.data.extend([4.0, 5.0])
+    converted = caffe_to_tf.to_tf_layout('Convolution', 'conv', 0, caffe_proto.blob_to_array(weights))
+    np.testing.assert_array_equal(converted, np.reshape([4.0, 5.0], (1, 1, 2, 1)))
+    fc_weights = caffe_proto.BlobProto(num=1, channels=1, height=3, width=2)
+    fc_weights.data.extend(range(6))
+    converted = caffe_to_tf.to_tf_layout('InnerProduct', 'fc', 0, caffe_proto.blob_to_array(fc_weights))
+    np.testing.assert_array_equal(converted, np.arange(6).reshape(3, 2).T)
 
 
 def test_reads_a_v1_layer_written_by_hand_from_the_wire_format(tmp_path):
@@ -36,7 +47,7 @@ def test_reads_a_v1_layer_written_by_hand_from_the_wire_format(tmp_path):
     path.write_bytes(_field_bytes(2, layer))
     (parsed,) = caffe_proto.net_layers(caffe_proto.read_caffemodel(str(path)))
     assert (parsed.name, parsed.type) == ('conv1', 'Convolution')
-    np.testing.assert_array_equal(parsed.blobs[0], [0.5, -2.0])
+    np.testing.assert_array_equal(parsed.blobs[0], [[[[0.5, -2.0]]]])
 
 
 def test_writes_the_current_format_that_reads_back(tmp_path):

@@ -153,13 +153,23 @@ def test_converted_checkpoint_runs_in_detect_unchanged(ssd_caffemodel, ssd_outpu
     assert abs(top['score'] - best[2]) < 0.05
 
 
-def test_vgg_base_v1_caffemodel_matches_opencv_and_initialises_ssd(caffe_reference_dir, photo_path,
+def _use_legacy_blob_shapes(model):
+    """Rewrites every blob with the pre-BlobShape 4-D num/channels/height/width fields (1-padded)."""
+    for layer in model.layers:
+        for blob in layer.blobs:
+            dims = [1] * (4 - len(blob.shape.dim)) + list(blob.shape.dim)
+            blob.ClearField('shape')
+            blob.num, blob.channels, blob.height, blob.width = dims
+
+
+def test_vgg_base_v1_legacy_caffemodel_matches_opencv_and_initialises_ssd(caffe_reference_dir, photo_path,
                                                                    tmp_path):
     deploy_path = caffe_reference_dir / VGG_DEPLOY
     caffemodel = str(tmp_path / 'vgg_reduced.caffemodel')
     deploy = caffe_proto.read_prototxt(str(deploy_path))
     random_model = caffe_weights.random_caffemodel(deploy, seed=11)
     assert random_model.layers and not random_model.layer  # written in the legacy V1 format
+    _use_legacy_blob_shapes(random_model)  # as the 2015 caffemodel stores them
     caffe_proto.write_caffemodel(random_model, caffemodel)
     prefix = str(tmp_path / 'vgg16_reduced')
     info = convert_caffe.convert('vgg_16_reduced', caffemodel, prefix)
@@ -200,6 +210,7 @@ def test_vgg_base_v1_caffemodel_matches_opencv_and_initialises_ssd(caffe_referen
     (caffe_fc7,) = [layer for layer in random_model.layers if layer.name == 'fc7']
     np.testing.assert_array_equal(
         fc7, np.transpose(caffe_proto.blob_to_array(caffe_fc7.blobs[0]), (2, 3, 1, 0)))
+    assert caffe_proto.blob_to_array(caffe_fc7.blobs[1]).shape == (1, 1, 1, 1024)  # legacy bias
 
 
 def test_a_caffemodel_of_another_net_lists_the_misfits_and_writes_nothing(ssd_caffemodel, tmp_path):
