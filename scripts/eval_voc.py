@@ -145,9 +145,12 @@ def run_model(values, class_names):
 def _collect(image, detections, ground_truth, class_names):
     height, width = (int(v) for v in image[fields.original_image_shape][:2])
     clipped = np.clip(image['detection_boxes'], 0.0, 1.0)
-    # A box wholly outside the image clips to zero area, which in 1-based pixels would be an
-    # inverted box (xmin = W + 1 > xmax = W); it cannot match anything, so it is not written.
-    inside = np_box_ops.area(clipped) > 0
+    # A 1-based inclusive box covers [xmin - 1, xmax], so a box narrower or lower than one pixel
+    # (e.g. one wholly outside the image, clipped to zero area) would be written inverted
+    # (xmin > xmax) that the devkit's format cannot hold; such slivers are left out.
+    pixel_heights = (clipped[:, 2] - clipped[:, 0]) * height
+    pixel_widths = (clipped[:, 3] - clipped[:, 1]) * width
+    inside = (pixel_heights >= 1.0) & (pixel_widths >= 1.0)
     boxes = np_box_ops.normalized_to_voc(clipped[inside], height, width)
     for box, score, class_id in zip(boxes, image['detection_scores'][inside],
                                     image['detection_classes'][inside]):

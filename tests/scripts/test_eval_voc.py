@@ -1,7 +1,9 @@
 """eval_voc.py on a results folder (no model): the devkit's metric through real files, by hand."""
+import collections
 import json
 import os
 
+import numpy as np
 import pytest
 
 from tf1zoo.datasets import voc_eval
@@ -70,3 +72,18 @@ def test_a_missing_results_file_is_named(voc_dir, tmp_path):
     with pytest.raises(ValueError, match='comp4_det_test_star.txt'):
         eval_voc.run(script_flags.parse(eval_voc.define_flags, voc_dir=voc_dir, split='test',
                                         results_dir=results_dir, dataset_name='shapes'))
+
+
+def test_boxes_under_one_pixel_are_not_written_as_inverted_voc_boxes():
+    # 100 x 200 image: a 2 x 2 px box is written, a 0.5 px wide sliver at the right border (and a
+    # box wholly outside, clipped to nothing) would be inverted 1-based boxes and are left out.
+    image = {'original_image_shape': np.array([100, 200, 3]), 'source_id': 'img',
+             'detection_boxes': np.array([[0.10, 0.10, 0.12, 0.11], [0.2, 0.9975, 0.5, 1.2],
+                                          [0.2, 1.1, 0.5, 1.3]], np.float32),
+             'detection_scores': np.array([0.9, 0.8, 0.7], np.float32),
+             'detection_classes': np.array([1, 1, 1])}
+    detections = collections.defaultdict(lambda: ([], [], []))
+    eval_voc._collect(image, detections, {}, ('a',))  # noqa: SLF001
+    image_ids, scores, boxes = detections['a']
+    assert image_ids == ['img'] and scores == [pytest.approx(0.9)]
+    np.testing.assert_allclose(boxes[0], [21, 11, 22, 12], atol=1e-4)  # xmin ymin xmax ymax, 1-based
