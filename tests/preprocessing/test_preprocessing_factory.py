@@ -9,7 +9,7 @@ from tf1zoo.preprocessing import image_conventions, preprocessing_factory
 fields = standard_fields.InputDataFields
 
 EXPECTED_SIZES = {'ssd_300': 300, 'ssd_300_no_expand': 300, 'ssd_512': 512, 'refinedet_320': 320,
-                  'refinedet_512': 512}
+                  'refinedet_320_no_expand': 320, 'refinedet_512': 512}
 
 
 def _example(height=21, width=34):
