@@ -13,11 +13,11 @@ subset are kept as unknown fields on read and ignored. Both layer formats are co
 layout (convolution weights ``[out, in / group, kh, kw]``, deconvolution ``[in, out / group, kh, kw]``).
 """
 import collections
-import os
-import tempfile
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message, message_factory, text_format
+
+from tf1zoo.datasets import tfrecord_io
 
 _F = descriptor_pb2.FieldDescriptorProto
 _PACKAGE = 'tf1zoo_caffe'
@@ -221,15 +221,4 @@ def read_prototxt(path):
 
 def write_caffemodel(net, path):
     """Serialises a NetParameter to ``path`` atomically (a temporary file, then a rename)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(net.SerializeToString())
-        os.chmod(temp_path, 0o644)
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
+    tfrecord_io.write_file_atomically(path, net.SerializeToString())

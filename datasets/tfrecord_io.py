@@ -375,6 +375,22 @@ def _temp_path(final_path):
     return path
 
 
+def write_file_atomically(path, data):
+    """Writes ``data`` (bytes) to ``path`` through a temporary file in the same folder, then a rename:
+    readers see the old file or the whole new one, never a part. The file gets `default_file_mode`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
+    try:
+        with os.fdopen(handle, 'wb') as stream:
+            stream.write(data)
+        os.chmod(temp_path, default_file_mode())
+        os.replace(temp_path, path)
+    except BaseException:
+        _remove_quietly(temp_path)
+        raise
+
+
 def default_file_mode():
     """The mode a plain ``open()`` would give a new file (0666 minus the umask); mkstemp gives 0600."""
     umask = os.umask(0)

@@ -17,20 +17,9 @@ TRAIN_DIR_FILE = 'model_config.json'
 
 
 def write_json_atomically(path, content):
-    """Writes ``content`` as JSON to ``path`` through a temporary file in the same folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'w') as stream:
-            json.dump(content, stream, indent=2, sort_keys=True)
-            stream.write('\n')
-        os.chmod(temp_path, tfrecord_io.default_file_mode())  # not mkstemp's 0600
-        os.replace(temp_path, path)
-    except BaseException:
-        if os.path.exists(temp_path):
-            os.remove(temp_path)
-        raise
+    """Writes ``content`` as JSON to ``path`` atomically (`tfrecord_io.write_file_atomically`)."""
+    text = json.dumps(content, indent=2, sort_keys=True) + '\n'
+    tfrecord_io.write_file_atomically(path, text.encode('utf-8'))
 
 
 def save_checkpoint_atomically(session, saver, prefix):
