@@ -197,11 +197,17 @@ def read_caffemodel(path):
                                % (path, error)) from error
     if not net.layer and not net.layers:
         raise CaffeFormatError('%s holds no Caffe layers (is it a caffemodel?)' % path)
+    return net
+
+
+def read_caffemodel_layers(path):
+    """`net_layers` of the caffemodel at ``path``; a blob whose values do not fill its shape is a
+    CaffeFormatError naming the file."""
+    net = read_caffemodel(path)
     try:
-        net_layers(net)
+        return net_layers(net)
     except CaffeFormatError as error:
         raise CaffeFormatError('%s: %s' % (path, error)) from error
-    return net
 
 
 def read_prototxt(path):

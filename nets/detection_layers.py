@@ -1,16 +1,33 @@
 """Layers shared by the single-shot detectors (SSD300, RefineDet320).
 
+* ``PriorLayer``: one prediction source and its Caffe PriorBox parameters (pixels at the net's input
+  size); ``num_priors_per_cell`` counts its priors per cell.
+
 * ``l2_normalization``: Caffe SSD's Normalize layer (ParseNet, Liu et al. 2015) with
   ``across_spatial: false`` and ``channel_shared: false``.
 * ``multibox_head``: one 3x3 convolution emitting ``num_priors * depth`` channels on a source map, flattened
   in Caffe's Permute(0, 2, 3, 1) + Flatten order, so predictions line up with the priors' order
   (row, column, prior).
 """
+import collections
+
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from tf1zoo.ops import anchor_generator
+
+# The end_point a head taps and its PriorBox parameters (max_size None: no sqrt(min * max) square).
+PriorLayer = collections.namedtuple('PriorLayer',
+                                    ['source', 'min_size', 'max_size', 'aspect_ratios', 'step'])
+
 # Caffe's NormalizeLayer adds eps = 1e-10 to the sum of squares before the square root.
 _CAFFE_NORMALIZE_EPS = 1e-10
+
+
+def num_priors_per_cell(layer):
+    """Caffe PriorBox's count: the min-size square, the sqrt(min*max) square, each ratio and its flip."""
+    return anchor_generator.num_priors_per_cell(layer.min_size, layer.max_size or (), layer.aspect_ratios,
+                                                flip=True)
 
 
 def l2_normalization(inputs, scale_init, data_format='NHWC', scope=None):

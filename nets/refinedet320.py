@@ -19,15 +19,12 @@ Layout (320x320 input; Caffe layer names are the variable scopes):
   ODM (object detection) heads on P3 .. P6: P<k>_mbox_loc (3 x 4) and P<k>_mbox_conf (3 x classes).
   6375 anchors: one size per level (32, 64, 128, 256 = 4x the stride) with ratios 1, 2 and 1/2.
 """
-import collections
-
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from tf1zoo.nets import detection_layers, vgg
 
-PriorLayer = collections.namedtuple('PriorLayer',
-                                    ['source', 'min_size', 'max_size', 'aspect_ratios', 'step'])
+PriorLayer = detection_layers.PriorLayer
 
 # VGG16_VOC2007_320.py: min sizes 32/64/128/256 (4x the steps), aspect ratio 2 with flip, no max size.
 PRIOR_LAYERS = (
@@ -36,7 +33,6 @@ PRIOR_LAYERS = (
     PriorLayer('fc7', 128., None, (2.,), 32.),
     PriorLayer('conv6_2', 256., None, (2.,), 64.),
 )
-NUM_PRIORS_PER_CELL = 3
 PRIOR_VARIANCES = (0.1, 0.1, 0.2, 0.2)
 NORMALIZE_SCALES = {'conv4_3_norm': 10.0, 'conv5_3_norm': 8.0}
 TCB_DEPTH = 256
@@ -49,14 +45,10 @@ POSTPROCESS_DEFAULTS = dict(score_threshold=0.01, iou_threshold=0.45, top_k_per_
                             keep_top_k=500)
 # Its objectness_score: negative anchor filtering's threshold.
 OBJECTNESS_THRESHOLD = 0.01
+# (name, depth, kernel, stride, Caffe pad) of the extra layers after fc7.
+_EXTRA_LAYERS = (('conv6_1', 256, 1, 1, 0), ('conv6_2', 512, 3, 2, 1))
 
 
-def _extra_layers(net, end_points, depth_multiplier, data_format):
-    for name, depth, kernel, stride, pad in (('conv6_1', 256, 1, 1, 0), ('conv6_2', 512, 3, 2, 1)):
-        net = vgg.caffe_padded_conv2d(net, vgg.scaled_depth(depth, depth_multiplier), [kernel, kernel],
-                                      stride, pad, scope=name, data_format=data_format)
-        end_points[name] = net
-    return net
 
 
 def _transfer_connection_block(source, higher, level, depth, data_format):
@@ -73,9 +65,12 @@ def _transfer_connection_block(source, higher, level, depth, data_format):
 
 
 def _heads(end_points, sources, depth, scope_suffix, data_format):
-    return tf.concat([detection_layers.multibox_head(end_points[source], NUM_PRIORS_PER_CELL, depth,
+    """One head per source, the i-th with the priors of PRIOR_LAYERS[i] (ODM level Pk sees the refined
+    anchors of the ARM source it is built from)."""
+    return tf.concat([detection_layers.multibox_head(end_points[source],
+                                                     detection_layers.num_priors_per_cell(layer), depth,
                                                      source + scope_suffix, data_format)
-                      for source in sources], axis=1)
+                      for source, layer in zip(sources, PRIOR_LAYERS)], axis=1)
 
 
 def refinedet320(inputs, num_classes=21, is_training=True, depth_multiplier=1.0, data_format='NHWC',
@@ -105,7 +100,7 @@ def refinedet320(inputs, num_classes=21, is_training=True, depth_multiplier=1.0,
         net, end_points = vgg.vgg_16_base(inputs, pool5_stride=2, fc6_dilation=3,
                                           depth_multiplier=depth_multiplier, data_format=data_format)
         with tf.variable_scope(scope, 'refinedet320', [net]):
-            _extra_layers(net, end_points, depth_multiplier, data_format)
+            vgg.caffe_conv_stack(net, end_points, _EXTRA_LAYERS, depth_multiplier, data_format)
             for name, scale in NORMALIZE_SCALES.items():
                 end_points[name] = detection_layers.l2_normalization(
                     end_points[name.replace('_norm', '')], scale, data_format, scope=name)

@@ -14,15 +14,11 @@ Layout (300x300 input; Caffe layer names are the variable scopes):
   ssd_300_vgg/<source>_mbox_loc, <source>_mbox_conf: 3x3 heads on conv4_3_norm (38 x 38), fc7 (19 x 19),
   conv6_2, conv7_2, conv8_2, conv9_2; 8732 priors in all.
 """
-import collections
-
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.nets import detection_layers, vgg
 
-# One prediction source: the end_point it taps and its PriorBox parameters (pixels, at 300x300).
-PriorLayer = collections.namedtuple('PriorLayer',
-                                    ['source', 'min_size', 'max_size', 'aspect_ratios', 'step'])
+PriorLayer = detection_layers.PriorLayer
 
 # ssd_pascal.py: min_ratio 20, max_ratio 90 over 5 layers (step 17%) plus 10% for conv4_3,
 # i.e. min sizes 30, 60, 111, 162, 213, 264 and max sizes 60, 111, 162, 213, 264, 315; flip on, clip off.
@@ -48,19 +44,6 @@ _EXTRA_LAYERS = (
 # DetectionOutput of the released deploy.prototxt.
 POSTPROCESS_DEFAULTS = dict(score_threshold=0.01, iou_threshold=0.45, top_k_per_class=400,
                             keep_top_k=200)
-
-
-def num_priors_per_cell(layer):
-    """Caffe PriorBox's count: the min-size square, the sqrt(min*max) square, each ratio and its flip."""
-    return 1 + (1 if layer.max_size else 0) + 2 * len(layer.aspect_ratios)
-
-
-def _extra_layers(net, end_points, depth_multiplier, data_format):
-    for name, depth, kernel, stride, pad in _EXTRA_LAYERS:
-        net = vgg.caffe_padded_conv2d(net, vgg.scaled_depth(depth, depth_multiplier), [kernel, kernel],
-                                      stride, pad, scope=name, data_format=data_format)
-        end_points[name] = net
-    return net
 
 
 def ssd_vgg_300(inputs, num_classes=21, is_training=True, depth_multiplier=1.0,
@@ -91,7 +74,7 @@ def ssd_vgg_300(inputs, num_classes=21, is_training=True, depth_multiplier=1.0,
                                           depth_multiplier=depth_multiplier,
                                           data_format=data_format)
         with tf.variable_scope(scope, 'ssd_300_vgg', [net]):
-            _extra_layers(net, end_points, depth_multiplier, data_format)
+            vgg.caffe_conv_stack(net, end_points, _EXTRA_LAYERS, depth_multiplier, data_format)
             end_points['conv4_3_norm'] = detection_layers.l2_normalization(
                 end_points['conv4_3'], CONV4_3_NORM_SCALE, data_format, scope='conv4_3_norm')
             predictions = _multibox_heads(end_points, num_classes, data_format)
@@ -105,7 +88,7 @@ def _multibox_heads(end_points, num_classes, data_format):
     box_encodings, class_logits = [], []
     for layer in PRIOR_LAYERS:
         source = end_points[layer.source]
-        num_priors = num_priors_per_cell(layer)
+        num_priors = detection_layers.num_priors_per_cell(layer)
         box_encodings.append(detection_layers.multibox_head(
             source, num_priors, 4, layer.source + '_mbox_loc', data_format))
         class_logits.append(detection_layers.multibox_head(

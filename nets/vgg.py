@@ -46,6 +46,22 @@ def caffe_padded_conv2d(inputs, num_outputs, kernel_size, stride, pad, scope, da
                        scope=scope)
 
 
+def caffe_conv_stack(net, end_points, layers, depth_multiplier=1.0, data_format='NHWC'):
+    """Convolutions after fc7 (SSD's and RefineDet's extra layers), each recorded in ``end_points``.
+
+    Args:
+      layers: (Caffe name, output depth, kernel, stride, Caffe pad) per convolution, in order.
+
+    Returns:
+      the last layer's tensor.
+    """
+    for name, depth, kernel, stride, pad in layers:
+        net = caffe_padded_conv2d(net, scaled_depth(depth, depth_multiplier), [kernel, kernel], stride,
+                                  pad, scope=name, data_format=data_format)
+        end_points[name] = net
+    return net
+
+
 def vgg_16_base(inputs, pool5_stride=1, fc6_dilation=6, depth_multiplier=1.0,
                 final_endpoint='fc7', data_format='NHWC', scope='vgg_16'):
     """VGG16 conv1_1 .. fc7 in the SSD/RefineDet form, as Caffe defines it.

@@ -73,7 +73,7 @@ def convert(model_name, caffemodel, output, class_names=pascalvoc.VOC_CLASSES):
       caffe_proto.CaffeFormatError: the file is no readable Caffe net.
       caffe_to_tf.ConversionError: it does not fit the net (every misfit listed).
     """
-    layers = caffe_proto.net_layers(caffe_proto.read_caffemodel(caffemodel))
+    layers = caffe_proto.read_caffemodel_layers(caffemodel)
     is_detector = model_name != VGG_BASE
     with tf.Graph().as_default():
         _build_net(model_name, len(class_names) + 1)

@@ -6,7 +6,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.nets import ssd_vgg_300
+from tf1zoo.nets import detection_layers, ssd_vgg_300
 
 SOURCE_SIZES = {'conv4_3': 38, 'fc7': 19, 'conv6_2': 10, 'conv7_2': 5, 'conv8_2': 3, 'conv9_2': 1}
 
@@ -31,7 +31,7 @@ def test_source_maps_and_head_shapes_at_300():
 
 def test_priors_per_cell_sum_to_8732():
     total = sum(SOURCE_SIZES[layer.source.replace('_norm', '')] ** 2 *
-                ssd_vgg_300.num_priors_per_cell(layer) for layer in ssd_vgg_300.PRIOR_LAYERS)
+                detection_layers.num_priors_per_cell(layer) for layer in ssd_vgg_300.PRIOR_LAYERS)
     assert total == 8732
 
 
