@@ -21,7 +21,7 @@ _CHANNEL_PRESERVING = ('ReLU', 'Pooling', 'Dropout', 'Normalize', 'Eltwise', 'So
                        'BatchNorm', 'Scale', 'LRN', 'Sigmoid', 'TanH', 'Power', 'AbsVal')
 
 
-def _input_channels(net, layers):
+def _input_channels(net):
     if net.input_shape:
         return {net.input[0]: int(net.input_shape[0].dim[1])}
     if len(net.input_dim) >= 4:
@@ -66,7 +66,7 @@ def parameter_shapes(net):
       CaffeFormatError: a learnable layer whose input channels cannot be followed from the input.
     """
     layers = caffe_proto.net_layers(net)
-    channels = _input_channels(net, layers)
+    channels = _input_channels(net)
     shapes = {}
     for layer in layers:
         in_channels = channels.get(layer.bottoms[0]) if layer.bottoms else None

@@ -90,8 +90,6 @@ class RefineDetDetector(single_shot_detector.SingleShotDetector):
     def postprocess(self, predictions, **overrides):
         """The official RefineDet DetectionOutput: decode on the refined anchors, force the filtered
         anchors to background, then per-class NMS (see `SingleShotDetector.postprocess`)."""
-        settings = dict(self.postprocess_defaults)
-        settings.update({key: value for key, value in overrides.items() if value is not None})
         with tf.name_scope('Postprocess'):
             boxes = self.box_coder.decode(predictions[BOX_ENCODINGS], self.refined_anchors(predictions))
             scores = tf.nn.softmax(predictions[CLASS_PREDICTIONS], axis=-1)
@@ -99,4 +97,4 @@ class RefineDetDetector(single_shot_detector.SingleShotDetector):
             background = tf.one_hot(tf.zeros_like(filtered, tf.int32), self.num_classes)
             scores = tf.where(tf.broadcast_to(filtered[..., tf.newaxis], tf.shape(scores)),
                               background, scores)
-            return post_processing.batch_multiclass_nms(boxes, scores, **settings)
+            return post_processing.batch_multiclass_nms(boxes, scores, **self.nms_settings(overrides))

@@ -136,9 +136,13 @@ class SingleShotDetector:
           ``detection_scores`` ``[batch, keep_top_k]``, ``detection_classes`` int32
           ``[batch, keep_top_k]`` (1-based) and ``num_detections`` int32 ``[batch]``.
         """
-        settings = dict(self.postprocess_defaults)
-        settings.update({key: value for key, value in overrides.items() if value is not None})
         with tf.name_scope('Postprocess'):
             boxes = self.box_coder.decode(predictions[BOX_ENCODINGS], predictions[ANCHORS])
             scores = tf.nn.softmax(predictions[CLASS_PREDICTIONS], axis=-1)
-            return post_processing.batch_multiclass_nms(boxes, scores, **settings)
+            return post_processing.batch_multiclass_nms(boxes, scores, **self.nms_settings(overrides))
+
+    def nms_settings(self, overrides):
+        """``postprocess_defaults`` with the overrides that are not None."""
+        settings = dict(self.postprocess_defaults)
+        settings.update({key: value for key, value in overrides.items() if value is not None})
+        return settings

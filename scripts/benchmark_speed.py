@@ -249,7 +249,7 @@ def run(values):
     lines = summarise(result, [int(size) for size in values.batch_sizes], values.train_batch_size)
     print('\n'.join(lines))
     if values.output_json:
-        checkpoint_info.write_json_atomically(values.output_json, json.loads(json.dumps(result)))
+        checkpoint_info.write_json_atomically(values.output_json, result)
     return result
 
 

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-import cv2
+import caffe_reference
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -21,37 +21,11 @@ from tf1zoo.scripts import checkpoint_info, convert_caffe, detect, script_flags,
 
 SSD_DEPLOY = 'ssd300_vgg16_voc0712_deploy.prototxt'
 VGG_DEPLOY = 'vgg16_fc_reduced_deploy.prototxt'
-CAFFE_BGR_MEAN = np.float32([104, 117, 123])
-HEAD_RTOL = 1e-4
 
 
 @pytest.fixture(scope='module')
 def photo_path():
-    cbook = pytest.importorskip('matplotlib.cbook')
-    return cbook.get_sample_data('grace_hopper.jpg', asfileobj=False)
-
-
-def _caffe_input(photo_path, size):
-    """The Caffe SSD test transform: BGR, resized to size x size, mean subtracted (HWC float32)."""
-    image = cv2.resize(cv2.imread(photo_path), (size, size), interpolation=cv2.INTER_LINEAR)
-    return image.astype(np.float32) - CAFFE_BGR_MEAN
-
-
-def _opencv_forward(deploy_path, caffemodel, image, names):
-    net = cv2.dnn.readNetFromCaffe(str(deploy_path), caffemodel)
-    net.setInput(image.transpose(2, 0, 1)[np.newaxis])
-    return dict(zip(names, net.forward(names)))
-
-
-def _rows(nchw, depth):
-    """A head's NCHW output as [height * width * priors, depth] rows: Caffe's Permute(0,2,3,1) + Flatten."""
-    return nchw.transpose(0, 2, 3, 1).reshape(-1, depth)
-
-
-def _assert_close_relative(actual, expected, what):
-    scale = np.abs(expected).max()
-    error = np.abs(actual - expected).max() / scale
-    assert error < HEAD_RTOL, '%s: max error %.3g of the largest magnitude %.3g' % (what, error, scale)
+    return caffe_reference.photo_path()
 
 
 @pytest.fixture(scope='module')
@@ -71,10 +45,10 @@ def ssd_caffemodel(tmp_path_factory, caffe_reference_dir):
 @pytest.fixture(scope='module')
 def ssd_outputs(ssd_caffemodel, photo_path):
     """The same input through OpenCV (Caffe's semantics) and the converted TF checkpoint."""
-    image = _caffe_input(photo_path, 300)
+    image = caffe_reference.caffe_input(photo_path, 300)
     heads = ['%s_mbox_%s' % (layer.source, kind) for layer in ssd_vgg_300.PRIOR_LAYERS
              for kind in ('loc', 'conf')]
-    reference = _opencv_forward(ssd_caffemodel['deploy'], ssd_caffemodel['caffemodel'], image,
+    reference = caffe_reference.opencv_forward(ssd_caffemodel['deploy'], ssd_caffemodel['caffemodel'], image,
                                 heads + ['mbox_priorbox', 'detection_out'])
     with tf.Graph().as_default():
         detector = nets_factory.get_model_spec('ssd_vgg_300').build(21)
@@ -109,12 +83,14 @@ def test_every_head_matches_opencv(ssd_outputs):
     reference, ours = ssd_outputs
     start = 0
     for layer in ssd_vgg_300.PRIOR_LAYERS:
-        loc = _rows(reference[layer.source + '_mbox_loc'], 4)[:, [1, 0, 3, 2]]  # (x,y,w,h) -> (y,x,h,w)
-        conf = _rows(reference[layer.source + '_mbox_conf'], 21)
+        # Caffe's (x, y, w, h) codes -> this repository's (y, x, h, w).
+        loc = caffe_reference.head_rows(reference[layer.source + '_mbox_loc'], 4)[:, [1, 0, 3, 2]]
+        conf = caffe_reference.head_rows(reference[layer.source + '_mbox_conf'], 21)
         stop = start + len(loc)
-        _assert_close_relative(ours['box_encodings'][0, start:stop], loc, layer.source + '_mbox_loc')
-        _assert_close_relative(ours['class_predictions_with_background'][0, start:stop], conf,
-                               layer.source + '_mbox_conf')
+        caffe_reference.assert_close_relative(ours['box_encodings'][0, start:stop], loc,
+                                              layer.source + '_mbox_loc')
+        caffe_reference.assert_close_relative(ours['class_predictions_with_background'][0, start:stop],
+                                              conf, layer.source + '_mbox_conf')
         start = stop
     assert start == 8732
 
@@ -176,9 +152,9 @@ def test_vgg_base_v1_legacy_caffemodel_matches_opencv_and_initialises_ssd(caffe_
     assert info['unused_caffe_layers'] == ['fc8'] and 'class_names' not in info
 
     # 300 x 300: pool3 sees 75 x 75, where Caffe's ceil-mode pooling must give 38 x 38.
-    image = _caffe_input(photo_path, 300)
+    image = caffe_reference.caffe_input(photo_path, 300)
     # In-place ReLUs: OpenCV's 'conv4_3' is before its ReLU, 'relu4_3' after.
-    reference = _opencv_forward(deploy_path, caffemodel, image, ['relu4_3', 'relu7'])
+    reference = caffe_reference.opencv_forward(deploy_path, caffemodel, image, ['relu4_3', 'relu7'])
     with tf.Graph().as_default():
         inputs = tf.constant(image[np.newaxis])
         with slim.arg_scope(vgg.vgg_arg_scope()):
@@ -187,7 +163,7 @@ def test_vgg_base_v1_legacy_caffemodel_matches_opencv_and_initialises_ssd(caffe_
             tf.train.Saver().restore(session, prefix)
             ours = session.run({name: end_points[name] for name in ('conv4_3', 'fc7')})
     for name, caffe_name in (('conv4_3', 'relu4_3'), ('fc7', 'relu7')):
-        _assert_close_relative(ours[name], reference[caffe_name].transpose(0, 2, 3, 1), name)
+        caffe_reference.assert_close_relative(ours[name], reference[caffe_name].transpose(0, 2, 3, 1), name)
 
     # The base initialises SSD300's body by name (the SSD-only scopes keep their initialisers).
     with tf.Graph().as_default():

@@ -6,7 +6,7 @@ inputs (ARM locations and confidences, objectness score), so the final detection
 `refinedet_detection_output` below: the official layer's rules restated in NumPy and fed with OpenCV's
 head outputs.
 """
-import cv2
+import caffe_reference
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -17,7 +17,6 @@ from tf1zoo.scripts import convert_caffe
 
 DEPLOY = 'refinedet320_vgg16_voc0712_deploy.prototxt'
 NUM_CLASSES = 21
-HEAD_RTOL = 1e-4
 
 
 def _decode_center_size(codes, priors, variances):
@@ -86,7 +85,6 @@ def _sharpen_arm_objectness(model, factor=4.0):
 
 @pytest.fixture(scope='module')
 def refinedet_outputs(tmp_path_factory, caffe_reference_dir):
-    cbook = pytest.importorskip('matplotlib.cbook')
     root = tmp_path_factory.mktemp('refinedet_caffe')
     deploy_path = str(caffe_reference_dir / DEPLOY)
     caffemodel = str(root / 'refinedet_random.caffemodel')
@@ -97,15 +95,12 @@ def refinedet_outputs(tmp_path_factory, caffe_reference_dir):
     info = convert_caffe.convert('refinedet320', caffemodel, prefix)
     assert info['unused_caffe_layers'] == [] and info['num_variables'] == 98
 
-    photo = cv2.imread(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
-    image = cv2.resize(photo, (320, 320)).astype(np.float32) - np.float32([104, 117, 123])
-    net = cv2.dnn.readNetFromCaffe(deploy_path, caffemodel)
-    net.setInput(image.transpose(2, 0, 1)[np.newaxis])
+    image = caffe_reference.caffe_input(caffe_reference.photo_path(), 320)
     heads = ['%s_mbox_%s' % (source, kind) for source in
              [layer.source for layer in refinedet320.PRIOR_LAYERS] + ['P3', 'P4', 'P5', 'P6']
              for kind in ('loc', 'conf')]
     names = heads + ['arm_priorbox', 'arm_loc', 'arm_conf_flatten', 'odm_loc', 'odm_conf_flatten']
-    reference = dict(zip(names, net.forward(names)))
+    reference = caffe_reference.opencv_forward(deploy_path, caffemodel, image, names)
 
     with tf.Graph().as_default():
         detector = nets_factory.get_model_spec('refinedet320').build(NUM_CLASSES)
@@ -117,15 +112,6 @@ def refinedet_outputs(tmp_path_factory, caffe_reference_dir):
             tf.train.Saver().restore(session, prefix)
             ours = session.run(fetches, {images: image[np.newaxis]})
     return reference, ours
-
-
-def _rows(nchw, depth):
-    return nchw.transpose(0, 2, 3, 1).reshape(-1, depth)
-
-
-def _assert_close_relative(actual, expected, what):
-    error = np.abs(actual - expected).max() / np.abs(expected).max()
-    assert error < HEAD_RTOL, '%s: relative error %.3g' % (what, error)
 
 
 def test_priors_match_opencv(refinedet_outputs):
@@ -144,11 +130,11 @@ def test_arm_and_odm_heads_match_opencv(refinedet_outputs):
     for sources, loc_key, conf_key, num_scores in stages:
         start = 0
         for source in sources:
-            loc = _rows(reference[source + '_mbox_loc'], 4)[:, [1, 0, 3, 2]]
-            conf = _rows(reference[source + '_mbox_conf'], num_scores)
+            loc = caffe_reference.head_rows(reference[source + '_mbox_loc'], 4)[:, [1, 0, 3, 2]]
+            conf = caffe_reference.head_rows(reference[source + '_mbox_conf'], num_scores)
             stop = start + len(loc)
-            _assert_close_relative(ours[loc_key][0, start:stop], loc, source + '_mbox_loc')
-            _assert_close_relative(ours[conf_key][0, start:stop], conf, source + '_mbox_conf')
+            caffe_reference.assert_close_relative(ours[loc_key][0, start:stop], loc, source + '_mbox_loc')
+            caffe_reference.assert_close_relative(ours[conf_key][0, start:stop], conf, source + '_mbox_conf')
             start = stop
         assert start == 6375
 
