@@ -5,7 +5,8 @@
 Measures, for the full-width SSD300 (or --model_name=refinedet320; or thinned by --depth_multiplier):
 
 * inference latency per batch (network + DetectionOutput post-processing) at each --batch_sizes, with
-  TensorFlow's default kernels (oneDNN) and with XLA auto-clustering;
+  TensorFlow's kernels and with XLA auto-clustering (on an AVX2 CPU TF's x86 wheel uses Eigen's
+  kernels unless ``TF_ENABLE_ONEDNN_OPTS=1`` is set; the JSON records which ran);
 * training images/s (MultiBox loss + Momentum step) at --train_batch_size;
 * the same for torchvision's ``ssd300_vgg16`` (random weights; its own pre- and post-processing) where
   torch is installed, and OpenCV 4.x DNN running the official deploy prototxt with random weights;
@@ -190,7 +191,8 @@ def measure(values):
     """Runs every measurement; returns the result dict (times in seconds)."""
     batch_sizes = [int(size) for size in values.batch_sizes]
     result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
-                          platform.machine(), 'tensorflow': tf.__version__},
+                          platform.machine(), 'tensorflow': tf.__version__,
+                          'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')},
               'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier}
     result['flops_per_image'] = tf_forward_flops(values)
     result['tf_conv3x3_flops_per_second'] = tf_conv_flops_per_second(values)
