@@ -33,23 +33,25 @@ class ModelSpec:
     ssd_scopes: Tuple[str, ...]
 
 
-def _build_ssd_vgg_300(num_classes, depth_multiplier=1.0, data_format='NHWC',
-                       weight_decay=0.0005, weights_init='xavier'):
-    return single_shot_detector.SingleShotDetector(
-        ssd_vgg_300.ssd_vgg_300, ssd_vgg_300.ssd_vgg_300_arg_scope, ssd_vgg_300.PRIOR_LAYERS,
-        num_classes, depth_multiplier=depth_multiplier, data_format=data_format,
-        weight_decay=weight_decay, weights_init=weights_init, variances=ssd_vgg_300.PRIOR_VARIANCES,
-        postprocess_defaults=ssd_vgg_300.POSTPROCESS_DEFAULTS)
+def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detector_options):
+    """The `ModelSpec.build` of a detector around one net module's priors and deploy settings."""
+    def build(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
+              weights_init='xavier'):
+        return detector_class(
+            net_fn, arg_scope_fn, net_module.PRIOR_LAYERS, num_classes,
+            depth_multiplier=depth_multiplier, data_format=data_format, weight_decay=weight_decay,
+            weights_init=weights_init, variances=net_module.PRIOR_VARIANCES,
+            postprocess_defaults=net_module.POSTPROCESS_DEFAULTS, **detector_options)
+    return build
 
 
-def _build_refinedet320(num_classes, depth_multiplier=1.0, data_format='NHWC',
-                        weight_decay=0.0005, weights_init='xavier'):
-    return refinedet_detector.RefineDetDetector(
-        refinedet320.refinedet320, refinedet320.refinedet320_arg_scope, refinedet320.PRIOR_LAYERS,
-        num_classes, depth_multiplier=depth_multiplier, data_format=data_format,
-        weight_decay=weight_decay, weights_init=weights_init, variances=refinedet320.PRIOR_VARIANCES,
-        postprocess_defaults=refinedet320.POSTPROCESS_DEFAULTS,
-        objectness_threshold=refinedet320.OBJECTNESS_THRESHOLD)
+_build_ssd_vgg_300 = _detector_builder(
+    single_shot_detector.SingleShotDetector, ssd_vgg_300.ssd_vgg_300,
+    ssd_vgg_300.ssd_vgg_300_arg_scope, ssd_vgg_300)
+_build_refinedet320 = _detector_builder(
+    refinedet_detector.RefineDetDetector, refinedet320.refinedet320,
+    refinedet320.refinedet320_arg_scope, refinedet320,
+    objectness_threshold=refinedet320.OBJECTNESS_THRESHOLD)
 
 
 MODELS = {
