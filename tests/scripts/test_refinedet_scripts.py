@@ -3,23 +3,18 @@ import json
 import os
 
 import pytest
+import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import convert_to_tfrecord, detect, eval_voc, script_flags, train_refinedet
+from tf1zoo.scripts import detect, eval_voc, script_flags, train_refinedet
 
 THIN = 0.125
 
 
 @pytest.fixture(scope='module')
 def records(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('refinedet_pipeline'))
-    synthetic_shapes.generate(os.path.join(root, 'data'), num_train=4, num_val=1, num_test=2,
-                              seed=9, num_workers=1, show_progress=False)
-    voc_dir = os.path.join(root, 'data', 'VOCshapes')
-    for split in ('trainval', 'test'):
-        convert_to_tfrecord.convert('shapes', split, os.path.join(root, 'records'), voc_dir=voc_dir,
-                                    num_shards=1, show_progress=False)
-    return {'root': root, 'voc_dir': voc_dir, 'records': os.path.join(root, 'records')}
+    return tiny_shapes.make_tiny_records(str(tmp_path_factory.mktemp('refinedet_pipeline')),
+                                         num_test=2, seed=9)
 
 
 def _train(records, train_dir, max_steps):

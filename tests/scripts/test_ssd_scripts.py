@@ -4,27 +4,22 @@ import os
 
 import numpy as np
 import pytest
+import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import convert_to_tfrecord, detect, eval_voc, script_flags, train_ssd
+from tf1zoo.scripts import detect, eval_voc, script_flags, train_ssd
 
 THIN = 0.125
 
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('pipeline'))
-    synthetic_shapes.generate(os.path.join(root, 'data'), num_train=4, num_val=1, num_test=3,
-                              seed=5, num_workers=1, show_progress=False)
-    voc_dir = os.path.join(root, 'data', 'VOCshapes')
-    records = os.path.join(root, 'records')
-    for split in ('trainval', 'test'):
-        convert_to_tfrecord.convert('shapes', split, records, voc_dir=voc_dir, num_shards=1,
-                                    show_progress=False)
-    train_dir = os.path.join(root, 'train')
-    step = train_ssd.run(_train_flags(records, train_dir, max_steps=2))
+    paths = tiny_shapes.make_tiny_records(str(tmp_path_factory.mktemp('pipeline')), num_test=3,
+                                          seed=5)
+    train_dir = os.path.join(paths['root'], 'train')
+    step = train_ssd.run(_train_flags(paths['records'], train_dir, max_steps=2))
     assert step == 2
-    return {'root': root, 'voc_dir': voc_dir, 'records': records, 'train_dir': train_dir}
+    return dict(paths, train_dir=train_dir)
 
 
 def _train_flags(records, train_dir, max_steps, **extra):
