@@ -9,9 +9,14 @@
     <output_dir>/annotations/instances_{train,val,trainval,test}.json   (COCO, the same boxes)
 
 Each image (width and height drawn independently from ``image_size_range``) has a procedural
-background (gradients, value noise, stripes, checkerboards, blobs, clutter strokes) and 1 to 6 objects
-of the six ``CLASS_NAMES``, stretched, rotated, in random colours, solid, outlined or textured; objects
-may overlap and be cut by the image border. Light blur and noise are added last.
+background and 1 to 6 objects of the six ``CLASS_NAMES``, stretched, rotated, in random colours;
+objects may overlap and be cut by the image border. Light blur and noise are added last.
+
+``distractors`` sets how hard the images are:
+
+* False (the default, the demo's): smooth backgrounds (gradients, value noise) and solid objects;
+* True: also stripes, checkerboards and blurred disks as backgrounds (square- and circle-like
+  patterns that are not objects), clutter strokes, and outlined or textured objects.
 
 Annotation rules (chosen to match VOC's meaning):
 
@@ -233,10 +238,15 @@ def _clutter(rng, image):
         cv2.line(image, start, end, _random_color(rng).tolist(), int(rng.integers(1, 4)), cv2.LINE_AA)
 
 
-def background(rng, height, width):
-    """A float32 ``[height, width, 3]`` RGB texture in [0, 255]."""
-    image = _BACKGROUNDS[int(rng.integers(len(_BACKGROUNDS)))](rng, height, width)
-    _clutter(rng, image)
+_SMOOTH_BACKGROUNDS = (_gradient, _value_noise)
+
+
+def background(rng, height, width, distractors=False):
+    """A float32 ``[height, width, 3]`` RGB texture in [0, 255]; smooth unless ``distractors``."""
+    choices = _BACKGROUNDS if distractors else _SMOOTH_BACKGROUNDS
+    image = choices[int(rng.integers(len(choices)))](rng, height, width)
+    if distractors:
+        _clutter(rng, image)
     return image
 
 
@@ -244,7 +254,7 @@ def background(rng, height, width):
 # Objects
 
 
-def _random_placement(rng, width, height):
+def _random_placement(rng, width, height, distractors=False):
     name = CLASS_NAMES[int(rng.integers(len(CLASS_NAMES)))]
     shorter = min(width, height)
     low, high = np.log(OBJECT_SCALE_RANGE[0]), np.log(OBJECT_SCALE_RANGE[1])
@@ -257,7 +267,7 @@ def _random_placement(rng, width, height):
         margin = max(radii)
     cx = rng.uniform(min(margin, width / 2), max(width - margin, width / 2))
     cy = rng.uniform(min(margin, height / 2), max(height - margin, height / 2))
-    style = rng.choice(['solid', 'outline', 'textured'], p=[0.7, 0.12, 0.18])
+    style = rng.choice(['solid', 'outline', 'textured'], p=[0.7, 0.12, 0.18]) if distractors else 'solid'
     thickness = int(rng.integers(2, max(3, int(radius / 5))))
     return _Placement(name, (float(cx), float(cy)), (float(radii[0]), float(radii[1])),
                       float(rng.uniform(0, 360)), str(style), thickness)
@@ -290,12 +300,12 @@ def _paint(rng, image, coverage, placement):
     image += alpha * layer
 
 
-def _place_object(rng, width, height, boxes):
+def _place_object(rng, width, height, boxes, distractors=False):
     """A placement, its in-image coverage, box and truncation; None when no try fits."""
     pad = int(np.ceil(max(width, height)))
     canvas_shape = (height + 2 * pad, width + 2 * pad)
     for _ in range(10):
-        placement = _random_placement(rng, width, height)
+        placement = _random_placement(rng, width, height, distractors)
         full = _draw_coverage(placement, canvas_shape, pad)
         coverage = full[pad:pad + height, pad:pad + width]
         inside = int((coverage >= COVERAGE_THRESHOLD).sum())
@@ -309,12 +319,12 @@ def _place_object(rng, width, height, boxes):
     return None
 
 
-def render_image(rng, width, height):
+def render_image(rng, width, height, distractors=False):
     """Draws one image: (uint8 RGB ``[height, width, 3]``, tuple of ShapeObject)."""
-    image = background(rng, height, width)
+    image = background(rng, height, width, distractors)
     drawn: List[tuple] = []
     for _ in range(int(rng.integers(1, MAX_OBJECTS + 1))):
-        placed = _place_object(rng, width, height, [item[2] for item in drawn])
+        placed = _place_object(rng, width, height, [item[2] for item in drawn], distractors)
         if placed is None:
             continue
         placement, coverage, box, truncated = placed
@@ -385,11 +395,11 @@ def image_id(index):
 
 def _make_image(args):
     """Worker: draws, encodes and writes one image and its XML; returns its ShapeImage."""
-    voc_dir, seed, split, index, global_index, size_range = args
+    voc_dir, seed, split, index, global_index, size_range, distractors = args
     rng = np.random.default_rng([seed, _SPLIT_CODES[split], index])
     width = int(rng.integers(size_range[0], size_range[1] + 1))
     height = int(rng.integers(size_range[0], size_range[1] + 1))
-    pixels, objects = render_image(rng, width, height)
+    pixels, objects = render_image(rng, width, height, distractors)
     record = ShapeImage(image_id(global_index), width, height, objects)
     ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR),
                             [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
@@ -439,7 +449,7 @@ def coco_json(images) -> dict:
 
 
 def generate(output_dir, num_train=600, num_val=100, num_test=200, seed=0,
-             image_size_range=(240, 400), num_workers=None, show_progress=True):
+             image_size_range=(240, 400), num_workers=None, show_progress=True, distractors=False):
     """Writes the dataset under ``output_dir`` (see the module docstring); returns a summary dict."""
     counts = {'train': num_train, 'val': num_val, 'test': num_test}
     if min(counts.values()) < 1:
@@ -450,7 +460,7 @@ def generate(output_dir, num_train=600, num_val=100, num_test=200, seed=0,
     os.makedirs(os.path.join(output_dir, 'annotations'), exist_ok=True)
     jobs, offset = [], 0
     for split in SPLITS:
-        jobs += [(voc_dir, seed, split, i, offset + i, tuple(image_size_range))
+        jobs += [(voc_dir, seed, split, i, offset + i, tuple(image_size_range), distractors)
                  for i in range(counts[split])]
         offset += counts[split]
     num_workers = num_workers or os.cpu_count() or 1

@@ -23,6 +23,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.integer('num_test', 200, 'Images in the held-out test split.')
     define.integer('seed', 0, 'Seed: the same seed writes byte-identical files.')
     define.integer('num_workers', None, 'Worker processes (default: one per CPU).')
+    define.bool('distractors', False, 'Also textured backgrounds, clutter strokes and outlined or '
+                'textured objects (see datasets/synthetic_shapes.py).')
     define.required(['output_dir'])
 
 
@@ -30,7 +32,7 @@ def run(values):
     """Generates the dataset; returns `synthetic_shapes.generate`'s summary."""
     return synthetic_shapes.generate(values.output_dir, values.num_train, values.num_val,
                                      values.num_test, seed=values.seed,
-                                     num_workers=values.num_workers)
+                                     num_workers=values.num_workers, distractors=values.distractors)
 
 
 def main(argv):

@@ -4,6 +4,7 @@ import json
 import os
 import xml.etree.ElementTree as ElementTree
 
+import cv2
 import numpy as np
 import pytest
 from pycocotools import coco as pycocotools_coco
@@ -11,12 +12,15 @@ from pycocotools import coco as pycocotools_coco
 from tf1zoo.datasets import pascalvoc, synthetic_shapes
 
 COUNTS = dict(num_train=14, num_val=4, num_test=8)
+# The harder variant exercises every drawing path (textures, outlines, clutter).
+DISTRACTORS = dict(distractors=True)
 
 
 @pytest.fixture(scope='module')
 def dataset_dir(tmp_path_factory):
     output_dir = str(tmp_path_factory.mktemp('shapes'))
-    synthetic_shapes.generate(output_dir, seed=3, num_workers=2, show_progress=False, **COUNTS)
+    synthetic_shapes.generate(output_dir, seed=3, num_workers=2, show_progress=False, **COUNTS,
+                              **DISTRACTORS)
     return output_dir
 
 
@@ -110,7 +114,8 @@ def test_coco_json_annotates_the_same_boxes(dataset_dir):
 
 def test_same_seed_same_bytes_other_seed_differs(dataset_dir, tmp_path):
     again = str(tmp_path / 'again')
-    synthetic_shapes.generate(again, seed=3, num_workers=1, show_progress=False, **COUNTS)
+    synthetic_shapes.generate(again, seed=3, num_workers=1, show_progress=False, **COUNTS,
+                              **DISTRACTORS)
     for sub in ('VOCshapes/Annotations', 'VOCshapes/JPEGImages', 'VOCshapes/ImageSets/Main',
                 'annotations'):
         names = sorted(os.listdir(os.path.join(dataset_dir, sub)))
@@ -146,6 +151,39 @@ def test_rendered_box_is_tight_on_a_plain_background():
         assert abs(top + 1 - ymin) <= 1 and abs(bottom + 1 - ymax) <= 1
         checked += 1
     assert checked >= 10
+
+
+def _largest_step_between_neighbours(image):
+    return max(np.abs(np.diff(image, axis=0)).max(), np.abs(np.diff(image, axis=1)).max())
+
+
+def test_without_distractors_backgrounds_are_smooth_and_objects_solid():
+    """Gradients and value noise change by a few levels per pixel; stripes, checkerboards, disks and
+    clutter strokes have edges of 100+ levels."""
+    rng = np.random.default_rng(0)
+    smooth = [_largest_step_between_neighbours(synthetic_shapes.background(rng, 240, 320, False))
+              for _ in range(30)]
+    assert max(smooth) < 40
+    textured = [_largest_step_between_neighbours(synthetic_shapes.background(rng, 240, 320, True))
+                for _ in range(30)]
+    assert sum(step > 40 for step in textured) >= 15
+    styles = {synthetic_shapes._random_placement(rng, 300, 300, distractors=False).style
+              for _ in range(50)}
+    assert styles == {'solid'}
+    assert len({synthetic_shapes._random_placement(rng, 300, 300, distractors=True).style
+                for _ in range(100)}) == 3
+
+
+def test_distractors_flag_reaches_the_written_images(tmp_path):
+    synthetic_shapes.generate(str(tmp_path), num_train=3, num_val=1, num_test=1, seed=5,
+                              num_workers=1, show_progress=False, distractors=False)
+    rng = np.random.default_rng([5, 1, 0])  # _make_image's draws for train image 0
+    width, height = (int(rng.integers(240, 401)) for _ in range(2))
+    pixels, _ = synthetic_shapes.render_image(rng, width, height, distractors=False)
+    written = cv2.imread(os.path.join(_voc_dir(str(tmp_path)), 'JPEGImages', 'shapes_000000.jpg'))
+    assert written.shape == pixels.shape
+    # JPEG-compressed, so compared on average.
+    assert np.abs(written[..., ::-1].astype(float) - pixels).mean() < 3.0
 
 
 def test_rejects_an_empty_split(tmp_path):
