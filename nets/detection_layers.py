@@ -66,7 +66,8 @@ def multibox_head(source, num_priors, depth, scope, data_format='NHWC'):
     Returns:
       float32 [batch, height * width * num_priors, depth], in (row, column, prior) order.
     """
-    net = slim.conv2d(source, num_priors * depth, [3, 3], activation_fn=None, scope=scope)
+    net = slim.conv2d(source, num_priors * depth, [3, 3], activation_fn=None, normalizer_fn=None,
+                      scope=scope)
     if data_format == 'NCHW':
         net = tf.transpose(net, [0, 2, 3, 1])
     batch_size = tf.shape(net)[0]

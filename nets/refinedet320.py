@@ -81,7 +81,8 @@ def refinedet320(inputs, num_classes=21, is_training=True, depth_multiplier=1.0,
       inputs: float32 [batch, 320, 320, 3] images in the preprocessing's channel convention (NCHW when
         data_format is 'NCHW').
       num_classes: classes including background (21 for VOC).
-      is_training: unused (no batch norm or dropout in the Caffe model); the common net signature.
+      is_training: unused here (no batch norm or dropout in the Caffe model; the optional batch norm
+        of a from-scratch run takes it from the arg_scope); the common net signature.
       depth_multiplier: thins every layer, the TCBs included (1.0 is the paper's net).
       data_format: 'NHWC' or 'NCHW', as in the arg_scope.
       reuse: whether to reuse the variables.
@@ -125,7 +126,8 @@ def refinedet320(inputs, num_classes=21, is_training=True, depth_multiplier=1.0,
 refinedet320.default_image_size = 320
 
 
-def refinedet320_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'):
+def refinedet320_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier',
+                           batch_norm=False, is_training=True):
     """VGG16_VOC2007_320.py's set-up: weight decay 5e-4, Xavier weights, zero biases, ReLU."""
     return vgg.vgg_arg_scope(weight_decay=weight_decay, data_format=data_format,
-                             weights_init=weights_init)
+                             weights_init=weights_init, batch_norm=batch_norm, is_training=is_training)

@@ -30,13 +30,16 @@ class SingleShotDetector:
 
     Args:
       net_fn: the net (e.g. `ssd_vgg_300.ssd_vgg_300`).
-      arg_scope_fn: ``(weight_decay, data_format, weights_init) -> arg_scope`` beside the net.
+      arg_scope_fn: ``(weight_decay, data_format, weights_init, batch_norm, is_training) ->
+        arg_scope`` beside the net.
       prior_layers: the net's prior layers, in head order.
       num_classes: classes including the background.
       depth_multiplier: passed to the net (1.0 is the paper's net).
       data_format: 'NHWC' or 'NCHW' for the net's convolutions.
       weight_decay: L2 weight decay of the arg_scope.
       weights_init: the arg_scope's initializer name ('xavier', Caffe's; 'he' for from scratch).
+      batch_norm: batch norm after the body's and extra layers' convolutions (training from
+        scratch; the released models have none).
       variances: the priors' variances (box coder).
       match_threshold: IoU from which a prior matches a ground truth after bipartite matching.
       neg_pos_ratio, loc_weight: MultiBox loss parameters.
@@ -45,7 +48,7 @@ class SingleShotDetector:
     """
 
     def __init__(self, net_fn, arg_scope_fn, prior_layers, num_classes, depth_multiplier=1.0,
-                 data_format='NHWC', weight_decay=0.0005, weights_init='xavier',
+                 data_format='NHWC', weight_decay=0.0005, weights_init='xavier', batch_norm=False,
                  variances=box_coder.SSD_VARIANCES,
                  match_threshold=multibox_loss.SSD_MATCH_THRESHOLD,
                  neg_pos_ratio=multibox_loss.SSD_NEG_POS_RATIO,
@@ -58,6 +61,7 @@ class SingleShotDetector:
         self._data_format = data_format
         self._weight_decay = weight_decay
         self._weights_init = weights_init
+        self._batch_norm = batch_norm
         self.box_coder = box_coder.CenterSizeBoxCoder(variances=variances)
         self.matcher = matcher.Matcher(matched_threshold=match_threshold)
         self._neg_pos_ratio = neg_pos_ratio
@@ -81,7 +85,9 @@ class SingleShotDetector:
             inputs = tf.transpose(images, [0, 3, 1, 2])
         with slim.arg_scope(self._arg_scope_fn(weight_decay=self._weight_decay,
                                                data_format=self._data_format,
-                                               weights_init=self._weights_init)):
+                                               weights_init=self._weights_init,
+                                               batch_norm=self._batch_norm,
+                                               is_training=is_training)):
             predictions, end_points = self._net_fn(
                 inputs, num_classes=self.num_classes, is_training=is_training,
                 depth_multiplier=self._depth_multiplier, data_format=self._data_format)

@@ -54,8 +54,8 @@ def ssd_vgg_300(inputs, num_classes=21, is_training=True, depth_multiplier=1.0,
       inputs: float32 [batch, 300, 300, 3] images, normalised by the preprocessing's channel convention
         (NCHW when data_format is 'NCHW').
       num_classes: number of classes including background (21 for VOC).
-      is_training: unused by SSD300 (no batch norm or dropout in the Caffe model); kept for the common
-        net signature.
+      is_training: unused here (the Caffe model has no batch norm or dropout; the optional batch norm
+        of a from-scratch run takes it from the arg_scope); kept for the common net signature.
       depth_multiplier: thins every body and extra layer (1.0 is the paper's net).
       data_format: 'NHWC' or 'NCHW', as in the arg_scope.
       reuse: whether to reuse the variables.
@@ -97,7 +97,8 @@ def _multibox_heads(end_points, num_classes, data_format):
             'class_predictions_with_background': tf.concat(class_logits, axis=1)}
 
 
-def ssd_vgg_300_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'):
+def ssd_vgg_300_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier',
+                          batch_norm=False, is_training=True):
     """Weight decay 5e-4 (ssd_pascal.py), Xavier init (or 'he' from scratch), zero biases, ReLU."""
     return vgg.vgg_arg_scope(weight_decay=weight_decay, data_format=data_format,
-                             weights_init=weights_init)
+                             weights_init=weights_init, batch_norm=batch_norm, is_training=is_training)

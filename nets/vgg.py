@@ -128,9 +128,27 @@ def weights_initializer(name):
     raise ValueError('weights initializer must be one of %s, got %r' % (WEIGHT_INITIALIZERS, name))
 
 
-def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'):
-    """Caffe SSD's training set-up: L2 weight decay 5e-4, Xavier weights, zero biases, ReLU, SAME."""
-    with slim.arg_scope([slim.conv2d, slim.conv2d_transpose],
+# Moving-average decay of the optional batch norm. Short from-scratch runs (the CPU demo: ~850 steps)
+# need statistics that follow the weights closely; slim's 0.999 would still carry a third of the
+# initial statistics after 1,000 steps.
+BATCH_NORM_DECAY = 0.9
+
+
+def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier', batch_norm=False,
+                  is_training=True):
+    """Caffe SSD's training set-up: L2 weight decay 5e-4, Xavier weights, zero biases, ReLU, SAME.
+
+    ``batch_norm`` adds batch normalisation after every convolution of the arg_scope (ScratchDet,
+    Zhu et al. 2019: what lets a VGG16 detector train from scratch); the released Caffe models have
+    none, so it is off for them and for their converted weights. Prediction heads opt out
+    (``normalizer_fn=None``). ``is_training`` selects batch or moving statistics.
+    """
+    normalizer = {}
+    if batch_norm:
+        normalizer = dict(normalizer_fn=slim.batch_norm, normalizer_params=dict(
+            is_training=is_training, decay=BATCH_NORM_DECAY, scale=True, fused=True,
+            data_format=data_format))
+    with slim.arg_scope([slim.conv2d, slim.conv2d_transpose], **normalizer,
                         activation_fn=tf.nn.relu,
                         weights_regularizer=slim.l2_regularizer(weight_decay),
                         weights_initializer=weights_initializer(weights_init),

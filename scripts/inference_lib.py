@@ -18,15 +18,16 @@ from tf1zoo.scripts import checkpoint_info
 
 fields = standard_fields.InputDataFields
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-_SETTING_KEYS = ('model_name', 'depth_multiplier', 'num_classes', 'class_names', 'input_convention')
+_SETTING_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'class_names',
+                 'input_convention')
 
 
 def model_settings(checkpoint_path, **overrides):
     """The model settings of a checkpoint: its JSON, then ``overrides`` that are not None.
 
     Returns:
-      (checkpoint prefix, dict with model_name, depth_multiplier, num_classes, class_names,
-      input_convention).
+      (checkpoint prefix, dict with model_name, depth_multiplier, batch_norm, num_classes,
+      class_names, input_convention).
 
     Raises:
       ValueError: no checkpoint there, or a setting neither recorded nor given.
@@ -35,6 +36,7 @@ def model_settings(checkpoint_path, **overrides):
     settings = {key: value for key, value in checkpoint_info.read_checkpoint_info(prefix).items()
                 if key in _SETTING_KEYS}
     settings.setdefault('depth_multiplier', 1.0)
+    settings.setdefault('batch_norm', False)  # converted Caffe models and runs without it
     settings.update({key: value for key, value in overrides.items() if value is not None})
     if 'model_name' in settings and 'input_convention' not in settings:
         settings['input_convention'] = nets_factory.get_model_spec(
@@ -113,7 +115,7 @@ def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None,
         batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
         detector = nets_factory.get_model_spec(settings['model_name']).build(
             settings['num_classes'], depth_multiplier=settings['depth_multiplier'],
-            data_format=data_format)
+            data_format=data_format, batch_norm=settings['batch_norm'])
         predictions, _ = detector.predict(batch[fields.image], is_training=False)
         outputs = detector.postprocess(predictions, **postprocess_overrides)
         outputs.update({key: batch[key] for key in batch if key != fields.image})

@@ -52,6 +52,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.enum('weights_init', 'xavier', list(vgg.WEIGHT_INITIALIZERS),
                 'Initializer of layers not restored from a checkpoint: xavier (Caffe\'s) or he '
                 '(for training the VGG body from scratch).')
+    define.bool('batch_norm', False, 'Batch norm after every body and extra-layer convolution '
+                '(ScratchDet\'s recipe for training from scratch; not in the released models).')
     # Optimisation.
     define.integer('batch_size', 32, 'Images per step.')
     define.integer('max_steps', 120000, 'Steps to train for.')
@@ -93,6 +95,7 @@ def model_config(values, data_format):
     spec = dataset_factory.get_dataset_spec(values.dataset_name)
     model_spec = nets_factory.get_model_spec(values.model_name)
     return {'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier,
+            'batch_norm': values.batch_norm,
             'num_classes': spec.num_classes, 'class_names': list(spec.class_names),
             'input_convention': _input_convention(values, model_spec),
             'dataset_name': values.dataset_name, 'data_format': data_format}
@@ -132,7 +135,8 @@ def make_model_fn(config, weight_decay, weights_init='xavier'):
     """(batch) -> `train_lib.ModelOutputs`: the MultiBox losses and a summary of boxes."""
     detector = nets_factory.get_model_spec(config['model_name']).build(
         config['num_classes'], depth_multiplier=config['depth_multiplier'],
-        data_format=config['data_format'], weight_decay=weight_decay, weights_init=weights_init)
+        data_format=config['data_format'], weight_decay=weight_decay, weights_init=weights_init,
+        batch_norm=config['batch_norm'])
 
     def model_fn(batch):
         images = batch[fields.image]
@@ -178,7 +182,9 @@ def run(values):
 
 def _check_same_model(previous, config, path):
     """Resuming with another model or dataset would silently mix two runs: refuse it."""
-    keys = ('model_name', 'depth_multiplier', 'num_classes', 'input_convention')
+    keys = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'input_convention')
+    # Runs recorded before batch_norm existed had none.
+    previous = dict({'batch_norm': False}, **previous)
     changed = ['%s: %r -> %r' % (key, previous.get(key), config[key])
                for key in keys if previous.get(key) != config[key]]
     if changed:

@@ -11,10 +11,11 @@ from tf1zoo.nets import detection_layers, ssd_vgg_300
 SOURCE_SIZES = {'conv4_3': 38, 'fc7': 19, 'conv6_2': 10, 'conv7_2': 5, 'conv8_2': 3, 'conv9_2': 1}
 
 
-def _build(depth_multiplier=1.0, batch=1, data_format='NHWC'):
+def _build(depth_multiplier=1.0, batch=1, data_format='NHWC', batch_norm=False):
     shape = [batch, 300, 300, 3] if data_format == 'NHWC' else [batch, 3, 300, 300]
     inputs = tf.placeholder(tf.float32, shape)
-    with slim.arg_scope(ssd_vgg_300.ssd_vgg_300_arg_scope(data_format=data_format)):
+    with slim.arg_scope(ssd_vgg_300.ssd_vgg_300_arg_scope(data_format=data_format,
+                                                          batch_norm=batch_norm)):
         predictions, end_points = ssd_vgg_300.ssd_vgg_300(
             inputs, num_classes=21, depth_multiplier=depth_multiplier, data_format=data_format)
     return inputs, predictions, end_points
@@ -44,6 +45,19 @@ def test_variable_names_follow_slim_vgg_16_and_caffe():
                      'ssd_300_vgg/conv9_2/weights', 'ssd_300_vgg/conv4_3_norm_mbox_loc/weights',
                      'ssd_300_vgg/conv9_2_mbox_conf/biases'):
         assert expected in names, expected
+
+
+def test_batch_norm_normalises_body_and_extra_layers_but_not_the_heads():
+    with tf.Graph().as_default():
+        _build(depth_multiplier=0.125, batch_norm=True)
+        names = {v.op.name for v in tf.global_variables()}
+    for layer in ('vgg_16/conv1/conv1_1', 'vgg_16/fc7', 'ssd_300_vgg/conv9_2'):
+        for variable in ('gamma', 'beta', 'moving_mean', 'moving_variance'):
+            assert '%s/BatchNorm/%s' % (layer, variable) in names
+        assert layer + '/biases' not in names
+    heads = [name for name in names if '_mbox_' in name]
+    assert len(heads) == 2 * 2 * len(ssd_vgg_300.PRIOR_LAYERS)  # weights and biases, loc and conf
+    assert not [name for name in heads if 'BatchNorm' in name]
 
 
 def _prototxt_convolutions(text):

@@ -7,7 +7,7 @@ import pytest
 import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import detect, eval_voc, script_flags, train_ssd
+from tf1zoo.scripts import detect, eval_voc, inference_lib, script_flags, train_ssd
 
 THIN = 0.125
 
@@ -37,6 +37,27 @@ def test_training_resumes_and_refuses_another_model(trained):
             train_ssd.define_flags, dataset_name='shapes', dataset_dir=trained['records'],
             train_dir=trained['train_dir'], depth_multiplier=0.25, batch_size=2, max_steps=4,
             progress=False))
+
+
+def test_batch_norm_run_is_recorded_rebuilt_for_detection_and_kept_on_resume(trained):
+    train_dir = os.path.join(trained['root'], 'train_batch_norm')
+    assert train_ssd.run(_train_flags(trained['records'], train_dir, max_steps=1,
+                                      batch_norm=True)) == 1
+    with open(os.path.join(train_dir, 'model_config.json')) as config:
+        assert json.load(config)['batch_norm'] is True
+    _, settings = inference_lib.model_settings(train_dir)
+    assert settings['batch_norm'] is True
+    # Restoring builds the same variables (moving statistics included), else the restore fails.
+    output_dir = os.path.join(trained['root'], 'detections_batch_norm')
+    image = os.path.join(trained['voc_dir'], 'JPEGImages', sorted(os.listdir(
+        os.path.join(trained['voc_dir'], 'JPEGImages')))[0])
+    detect.run(script_flags.parse(detect.define_flags, checkpoint_path=train_dir, images=image,
+                                  output_dir=output_dir, keep_top_k=2))
+    assert os.path.exists(os.path.join(output_dir, 'detections.json'))
+    with pytest.raises(ValueError, match='batch_norm'):
+        train_ssd.run(_train_flags(trained['records'], train_dir, max_steps=2))
+    _, plain = inference_lib.model_settings(trained['train_dir'])
+    assert plain['batch_norm'] is False
 
 
 def test_eval_writes_devkit_results_the_same_from_records_and_from_the_voc_folder(trained):
