@@ -14,6 +14,9 @@ import tensorflow.compat.v1 as tf
 from tf1zoo.datasets import tfrecord_io
 
 TRAIN_DIR_FILE = 'model_config.json'
+# What a JSON that records none of these means: JSONs written before a setting existed and the Caffe
+# converter's describe the paper's full-width net without batch norm.
+MODEL_DEFAULTS = {'depth_multiplier': 1.0, 'batch_norm': False}
 
 
 def write_json_atomically(path, content):
@@ -57,6 +60,11 @@ def info_path_candidates(checkpoint_prefix):
     """Where a checkpoint's JSON may be: ``<prefix>.json``, then its folder's model_config.json."""
     return (checkpoint_prefix + '.json',
             os.path.join(os.path.dirname(checkpoint_prefix), TRAIN_DIR_FILE))
+
+
+def with_model_defaults(info):
+    """``info`` with `MODEL_DEFAULTS` where it records nothing."""
+    return dict(MODEL_DEFAULTS, **info)
 
 
 def read_checkpoint_info(checkpoint_prefix):

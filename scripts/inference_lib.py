@@ -33,10 +33,8 @@ def model_settings(checkpoint_path, **overrides):
       ValueError: no checkpoint there, or a setting neither recorded nor given.
     """
     prefix = checkpoint_info.resolve_checkpoint(checkpoint_path)
-    settings = {key: value for key, value in checkpoint_info.read_checkpoint_info(prefix).items()
-                if key in _SETTING_KEYS}
-    settings.setdefault('depth_multiplier', 1.0)
-    settings.setdefault('batch_norm', False)  # converted Caffe models and runs without it
+    recorded = checkpoint_info.with_model_defaults(checkpoint_info.read_checkpoint_info(prefix))
+    settings = {key: value for key, value in recorded.items() if key in _SETTING_KEYS}
     settings.update({key: value for key, value in overrides.items() if value is not None})
     if 'model_name' in settings and 'input_convention' not in settings:
         settings['input_convention'] = nets_factory.get_model_spec(

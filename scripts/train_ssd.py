@@ -183,8 +183,7 @@ def run(values):
 def _check_same_model(previous, config, path):
     """Resuming with another model or dataset would silently mix two runs: refuse it."""
     keys = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'input_convention')
-    # Runs recorded before batch_norm existed had none.
-    previous = dict({'batch_norm': False}, **previous)
+    previous = checkpoint_info.with_model_defaults(previous)
     changed = ['%s: %r -> %r' % (key, previous.get(key), config[key])
                for key in keys if previous.get(key) != config[key]]
     if changed:
