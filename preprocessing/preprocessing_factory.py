@@ -12,11 +12,12 @@ from tf1zoo.preprocessing import image_conventions, ssd_augmentation
 
 
 def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE_BGR, seed=None,
-                    output_size=None, expand_prob=ssd_augmentation.EXPAND_PROB):
+                    output_size=None, expand_prob=ssd_augmentation.EXPAND_PROB,
+                    samplers=ssd_augmentation.SSD_BATCH_SAMPLERS):
     """SSD-style training augmentation or evaluation warp, at `output_size`."""
     if is_training:
         return ssd_augmentation.ssd_train_preprocess(tensor_dict, output_size, convention,
-                                                     seed=seed, expand_prob=expand_prob)
+                                                     seed=seed, expand_prob=expand_prob, samplers=samplers)
     return ssd_augmentation.ssd_eval_preprocess(tensor_dict, output_size, convention)
 
 
@@ -26,6 +27,8 @@ _PREPROCESSING = {
     'ssd_300': functools.partial(_ssd_preprocess, output_size=300),
     # Without the zoom-out, for short schedules such as the CPU demo (same evaluation warp).
     'ssd_300_no_expand': functools.partial(_ssd_preprocess, output_size=300, expand_prob=0.0),
+    'ssd_300_whole_image': functools.partial(_ssd_preprocess, output_size=300, expand_prob=0.0,
+                                             samplers=ssd_augmentation.SSD_BATCH_SAMPLERS[:1]),
     'ssd_512': functools.partial(_ssd_preprocess, output_size=512),
     'refinedet_320': functools.partial(_ssd_preprocess, output_size=320),
     'refinedet_320_no_expand': functools.partial(_ssd_preprocess, output_size=320, expand_prob=0.0),

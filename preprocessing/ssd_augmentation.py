@@ -505,7 +505,8 @@ def _normalize(tensor_dict, convention):
 # Composition.
 # ---------------------------------------------------------------------------------------------
 
-def ssd_train_preprocess(tensor_dict, output_size, convention, seed=None, expand_prob=EXPAND_PROB):
+def ssd_train_preprocess(tensor_dict, output_size, convention, seed=None, expand_prob=EXPAND_PROB,
+                         samplers=SSD_BATCH_SAMPLERS):
     """The SSD training pipeline: distort, expand, sample and crop, flip, resize, normalise.
 
     Args:
@@ -525,7 +526,7 @@ def ssd_train_preprocess(tensor_dict, output_size, convention, seed=None, expand
     with tf.name_scope('ssd_train_preprocess'):
         result = distort(tensor_dict, seed=_op_seed(seed, 101))
         result = random_expand(result, fill_rgb, prob=expand_prob, seed=_op_seed(seed, 102))
-        result = random_crop(result, seed=_op_seed(seed, 103))
+        result = random_crop(result, samplers=samplers, seed=_op_seed(seed, 103))
         result = random_flip(result, seed=_op_seed(seed, 104))
         result = random_resize(result, output_size, seed=_op_seed(seed, 105))
         return _normalize(result, convention)
