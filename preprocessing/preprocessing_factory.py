@@ -16,10 +16,13 @@ def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE
                     samplers=ssd_augmentation.SSD_BATCH_SAMPLERS):
     """SSD-style training augmentation or evaluation warp, at `output_size`."""
     if is_training:
-        return ssd_augmentation.ssd_train_preprocess(tensor_dict, output_size, convention,
-                                                     seed=seed, expand_prob=expand_prob, samplers=samplers)
+        return ssd_augmentation.ssd_train_preprocess(tensor_dict, output_size, convention, seed=seed,
+                                                     expand_prob=expand_prob, samplers=samplers)
     return ssd_augmentation.ssd_eval_preprocess(tensor_dict, output_size, convention)
 
+
+# SSD's first batch sampler alone: the whole image, never a crop.
+_WHOLE_IMAGE = ssd_augmentation.SSD_BATCH_SAMPLERS[:1]
 
 # Input sizes: SSD300 / SSD512 (Liu et al. 2016), RefineDet320 / RefineDet512 (Zhang et al. 2018);
 # RefineDet (sec. 3.3, 'Data Augmentation') trains with SSD's augmentation.
@@ -27,11 +30,16 @@ _PREPROCESSING = {
     'ssd_300': functools.partial(_ssd_preprocess, output_size=300),
     # Without the zoom-out, for short schedules such as the CPU demo (same evaluation warp).
     'ssd_300_no_expand': functools.partial(_ssd_preprocess, output_size=300, expand_prob=0.0),
+    # Neither zoom-out nor crop (photometric distortion, flip, resize only): for data whose class is
+    # the object's whole outline (the embedded shapes: a triangle cut by a crop looks like a
+    # quadrilateral), where SSD's crops teach wrong labels.
     'ssd_300_whole_image': functools.partial(_ssd_preprocess, output_size=300, expand_prob=0.0,
-                                             samplers=ssd_augmentation.SSD_BATCH_SAMPLERS[:1]),
+                                             samplers=_WHOLE_IMAGE),
     'ssd_512': functools.partial(_ssd_preprocess, output_size=512),
     'refinedet_320': functools.partial(_ssd_preprocess, output_size=320),
     'refinedet_320_no_expand': functools.partial(_ssd_preprocess, output_size=320, expand_prob=0.0),
+    'refinedet_320_whole_image': functools.partial(_ssd_preprocess, output_size=320,
+                                                   expand_prob=0.0, samplers=_WHOLE_IMAGE),
     'refinedet_512': functools.partial(_ssd_preprocess, output_size=512),
 }
 

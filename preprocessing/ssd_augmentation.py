@@ -516,6 +516,8 @@ def ssd_train_preprocess(tensor_dict, output_size, convention, seed=None, expand
       seed: optional op seed.
       expand_prob: probability of the zoom-out; 0 turns it off for short schedules (the SSD paper,
         sec. 3.6: the zoom-out adds 2-3 mAP but needs twice the training iterations).
+      samplers: the crop's `BatchSampler`s; ``SSD_BATCH_SAMPLERS[:1]`` (the whole image) turns the
+        crop off.
 
     Returns:
       the tensor dict with a float32 ``[out_height, out_width, 3]`` network input and the

@@ -8,8 +8,9 @@ from tf1zoo.preprocessing import image_conventions, preprocessing_factory
 
 fields = standard_fields.InputDataFields
 
-EXPECTED_SIZES = {'ssd_300': 300, 'ssd_300_no_expand': 300, 'ssd_512': 512, 'refinedet_320': 320,
-                  'refinedet_320_no_expand': 320, 'refinedet_512': 512}
+EXPECTED_SIZES = {'ssd_300': 300, 'ssd_300_no_expand': 300, 'ssd_300_whole_image': 300,
+                  'ssd_512': 512, 'refinedet_320': 320, 'refinedet_320_no_expand': 320,
+                  'refinedet_320_whole_image': 320, 'refinedet_512': 512}
 
 
 def _example(height=21, width=34):
@@ -85,6 +86,26 @@ def test_training_preprocessing_runs_in_dataset_map():
             assert np.all(boxes >= 0.0) and np.all(boxes <= 1.0)
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(next_element)
+
+
+@pytest.mark.parametrize('name', ['ssd_300_whole_image', 'refinedet_320_whole_image'])
+def test_whole_image_training_keeps_every_box_unclipped(name):
+    # No zoom-out, no crop: each draw gives the input boxes, or their mirror image when flipped.
+    example = _example()
+    boxes = example[fields.groundtruth_boxes]
+    mirrored = np.stack([boxes[:, 0], 1.0 - boxes[:, 3], boxes[:, 2], 1.0 - boxes[:, 1]], axis=1)
+    preprocess = preprocessing_factory.get_preprocessing(name)
+    flipped = []
+    with tf.Graph().as_default(), tf.Session() as sess:
+        result = preprocess(_constant_dict(example), True)
+        for _ in range(16):
+            values = sess.run(result)
+            np.testing.assert_array_equal(values[fields.groundtruth_classes], [3, 15])
+            out = values[fields.groundtruth_boxes]
+            is_flipped = not np.allclose(out, boxes, atol=1e-6)
+            np.testing.assert_allclose(out, mirrored if is_flipped else boxes, atol=1e-6)
+            flipped.append(is_flipped)
+    assert 0 < sum(flipped) < 16  # both branches seen (flip probability 0.5: 2 * 0.5 ** 16 to fail)
 
 
 @pytest.mark.parametrize('convention', image_conventions.KNOWN_CONVENTIONS)
