@@ -295,9 +295,16 @@ def _paint(rng, image, coverage, placement):
         layer = _blend(0.35 + 0.65 * pattern, color, 0.5 * (color + second))
     else:
         layer = np.broadcast_to(color, image.shape)
-    alpha = coverage.astype(np.float32)[..., None] / 255.0
-    image *= 1.0 - alpha
-    image += alpha * layer
+    # Only the object's extent changes (alpha is 0 elsewhere): blending there alone gives the same
+    # pixels, several times faster for small objects.
+    rows = np.flatnonzero(coverage.any(axis=1))
+    cols = np.flatnonzero(coverage.any(axis=0))
+    if rows.size == 0:
+        return
+    extent = np.s_[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    alpha = coverage[extent].astype(np.float32)[..., None] / 255.0
+    image[extent] *= 1.0 - alpha
+    image[extent] += alpha * layer[extent]
 
 
 def _place_object(rng, width, height, boxes, distractors=False):
