@@ -48,7 +48,7 @@ def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
     define.string('work_dir', 'work_dirs/shapes', 'Where data, checkpoints and results go.')
     # Without crops the 700-image trainval split is learnt faster than it generalises (VOC07 mAP 0.66
-    # on it, 0.52 on test); 3,000 training images cost ~40 s more to generate and give 0.61.
+    # on it, 0.52 on test); 3,000 training images cost ~35 s more to generate and give 0.61-0.64 (three runs).
     define.integer('num_train', 3000, 'Training images generated.')
     define.integer('num_val', 100, 'Validation images generated (trainval = train + val).')
     define.integer('num_test', 200, 'Held-out test images generated.')
@@ -63,7 +63,7 @@ def define_flags(flag_values=flags.FLAGS):
     # more per step.
     define.bool('batch_norm', True, 'Batch norm after every body and extra-layer convolution.')
     define.integer('batch_size', 16, 'Training batch size.')
-    define.integer('max_steps', 820, 'Training steps (with oneDNN and batch norm, 0.9-1.03 s each on '
+    define.integer('max_steps', 820, 'Training steps (with oneDNN and batch norm, 0.9-1.1 s each on '
                    '2 cores).')
     # From scratch on a CPU budget: Adam (Momentum 1e-3, the paper's, barely moves a thin
     # xavier-initialised VGG in 800 steps) and no zoom-out (it needs twice the iterations).
