@@ -48,7 +48,8 @@ def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
     define.string('work_dir', 'work_dirs/shapes', 'Where data, checkpoints and results go.')
     # Without crops the 700-image trainval split is learnt faster than it generalises (VOC07 mAP 0.66
-    # on it, 0.52 on test); 3,000 training images cost ~35 s more to generate and give 0.55-0.64 (four runs).
+    # on it, 0.52 on test); 3,000 training images cost ~35 s more to generate and give 0.55-0.64
+    # (four runs).
     define.integer('num_train', 3000, 'Training images generated.')
     define.integer('num_val', 100, 'Validation images generated (trainval = train + val).')
     define.integer('num_test', 200, 'Held-out test images generated.')
@@ -63,21 +64,21 @@ def define_flags(flag_values=flags.FLAGS):
     # more per step.
     define.bool('batch_norm', True, 'Batch norm after every body and extra-layer convolution.')
     define.integer('batch_size', 16, 'Training batch size.')
-    define.integer('max_steps', 820, 'Training steps (with oneDNN and batch norm, 0.9-1.1 s each on '
+    define.integer('max_steps', 820, 'Training steps (with oneDNN and batch norm, 0.8-1.1 s each on '
                    '2 cores).')
     # From scratch on a CPU budget: Adam (Momentum 1e-3, the paper's, barely moves a thin
     # xavier-initialised VGG in 800 steps) and no zoom-out (it needs twice the iterations).
     define.enum('optimizer', 'adam', ['adam', 'momentum'], 'Optimizer.')
     define.float('learning_rate', 1e-3, 'Peak learning rate.')
-    # Late decay: the from-scratch net leaves its plateau only after ~400 steps (README), so the rate
-    # stays at its peak for most of the run.
+    # Late decay: the net still learns fast at the end of the budget, so the rate stays at its peak for
+    # most of the run (x0.1 at 560 and 680 of 740 steps: VOC07 mAP 0.388; README, "Results").
     define.list('lr_boundaries', ['770', '800'], 'Steps where the rate drops 10x.')
     define.integer('warmup_steps', 50, 'Linear warm-up steps.')
     define.string('preprocessing_name', None, 'Training augmentation (default: the model\'s SSD '
-                  'augmentation without the zoom-out).')
+                  'augmentation without zoom-out or crop).')
     define.integer('num_detection_images', 4, 'Test images drawn with their detections.')
-    # The short run's scores stay low (the best box of a test image scores 0.2-0.4 after 820 steps),
-    # so detect.py's 0.5 would draw nothing.
+    # The short run's scores stay low (the best box of a test image scores 0.35-0.9 after 820 steps),
+    # so detect.py's 0.5 would leave some pictures empty.
     define.float('draw_threshold', 0.25, 'Least score of a box drawn in the pictures.')
 
 
