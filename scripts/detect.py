@@ -39,6 +39,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.float('select_threshold', None, 'Score threshold (default: the model\'s).')
     define.float('nms_threshold', None, 'NMS IoU threshold (default: the model\'s).')
     define.integer('keep_top_k', None, 'Detections kept per image (default: the model\'s).')
+    define.bool('moving_averages', True, 'Use the weights\' moving averages where the checkpoint '
+                'holds them (train_ssd.py --moving_average_decay).')
     define.integer('batch_size', 1, 'Images per batch.')
     define.bool('write_images', True, 'Write a PNG with the boxes drawn for each image.')
     define.float('draw_threshold', 0.5, 'Least score of a box drawn in the PNGs (the JSON '
@@ -70,6 +72,7 @@ def run(values):
     results = {}
     for image in inference_lib.iterate_detections(
             dataset_fn, settings, prefix, num_images=len(paths),
+            use_moving_averages=values.moving_averages,
             score_threshold=values.select_threshold, iou_threshold=values.nms_threshold,
             keep_top_k=values.keep_top_k):
         results[image[fields.source_id]] = detection_records(image, settings['class_names'])

@@ -61,6 +61,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.float('select_threshold', None, 'Score threshold (default: the model\'s, 0.01).')
     define.float('nms_threshold', None, 'NMS IoU threshold (default: the model\'s, 0.45).')
     define.integer('keep_top_k', None, 'Detections kept per image (default: the model\'s).')
+    define.bool('moving_averages', True, 'Use the weights\' moving averages where the checkpoint '
+                'holds them (train_ssd.py --moving_average_decay).')
     define.required(['results_dir'])
 
 
@@ -131,7 +133,8 @@ def run_model(values, class_names):
     detections = collections.defaultdict(lambda: ([], [], []))
     ground_truth = collections.defaultdict(dict)
     for image in inference_lib.iterate_detections(
-            dataset_fn, settings, prefix, score_threshold=values.select_threshold,
+            dataset_fn, settings, prefix, use_moving_averages=values.moving_averages,
+            score_threshold=values.select_threshold,
             iou_threshold=values.nms_threshold, keep_top_k=values.keep_top_k):
         _collect(image, detections, ground_truth, class_names)
     by_class = {name: voc_eval.Detections(image_ids=detections[name][0],

@@ -99,11 +99,12 @@ def tfrecord_dataset(files, settings, batch_size):
 
 
 def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None, data_format='NHWC',
-                       **postprocess_overrides):
+                       use_moving_averages=True, **postprocess_overrides):
     """Restores the checkpoint and yields one dict of NumPy arrays per image.
 
     ``dataset_fn()`` builds the batched dataset (`image_files_dataset`, `tfrecord_dataset`) inside
-    the inference graph.
+    the inference graph. ``use_moving_averages``: restore each weight from its moving average where the
+    checkpoint holds one (training with ``moving_average_decay``).
 
     Each dict holds ``source_id`` (str), ``filename`` (str), ``original_image_shape`` ``[3]``,
     ``detection_boxes`` ``[n, 4]``, ``detection_scores`` ``[n]``, ``detection_classes`` ``[n]``
@@ -117,7 +118,7 @@ def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None,
         predictions, _ = detector.predict(batch[fields.image], is_training=False)
         outputs = detector.postprocess(predictions, **postprocess_overrides)
         outputs.update({key: batch[key] for key in batch if key != fields.image})
-        saver = tf.train.Saver()
+        saver = tf.train.Saver(variables_to_restore(checkpoint_prefix, use_moving_averages))
         with tf.Session() as session, tqdm.tqdm(total=num_images, unit='img',
                                                  desc='detect') as progress:
             saver.restore(session, checkpoint_prefix)
@@ -129,6 +130,22 @@ def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None,
                 for image in _split_batch(values):
                     progress.update(1)
                     yield image
+
+
+def variables_to_restore(checkpoint_prefix, use_moving_averages=True):
+    """{name in the checkpoint: variable} for the graph's global variables.
+
+    With ``use_moving_averages``, a variable whose moving average the checkpoint holds (the name
+    ``tf.train.ExponentialMovingAverage`` gives it) is restored from the average instead.
+    """
+    stored = tf.train.load_checkpoint(checkpoint_prefix).get_variable_to_shape_map()
+    naming = tf.train.ExponentialMovingAverage(decay=0.0)
+    restore = {}
+    for variable in tf.global_variables():
+        average = naming.average_name(variable)
+        use_average = use_moving_averages and average in stored
+        restore[average if use_average else variable.op.name] = variable
+    return restore
 
 
 def _split_batch(values):

@@ -43,6 +43,8 @@ DATASET = 'shapes'
 _DEMO_PREPROCESSING = {'ssd_vgg_300': 'ssd_300_whole_image',
                        'refinedet320': 'refinedet_320_whole_image'}
 
+_COSINE_FINAL_FRACTION = 0.01
+
 
 def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
@@ -72,7 +74,11 @@ def define_flags(flag_values=flags.FLAGS):
     define.float('learning_rate', 1e-3, 'Peak learning rate.')
     # Late decay: the net still learns fast at the end of the budget, so the rate stays at its peak for
     # most of the run (x0.1 at 560 and 680 of 740 steps: VOC07 mAP 0.388; README, "Results").
-    define.list('lr_boundaries', ['770', '800'], 'Steps where the rate drops 10x.')
+    define.enum('lr_schedule', 'piecewise', ['piecewise', 'cosine'], 'Learning-rate decay (cosine: down '
+                'to 1/100 of the peak at max_steps).')
+    define.list('lr_boundaries', ['770', '800'], 'Steps where the rate drops 10x (piecewise).')
+    define.float('moving_average_decay', 0.0, 'Evaluate a moving average of the weights with this '
+                 'decay (0: the weights themselves).')
     define.integer('warmup_steps', 50, 'Linear warm-up steps.')
     define.string('preprocessing_name', None, 'Training augmentation (default: the model\'s SSD '
                   'augmentation without zoom-out or crop).')
@@ -109,7 +115,9 @@ def _train(values, records_dir, train_dir):
         batch_norm=values.batch_norm, batch_size=values.batch_size,
         max_steps=values.max_steps, learning_rate=values.learning_rate,
         optimizer=values.optimizer, preprocessing_name=_preprocessing_name(values),
-        lr_boundaries=values.lr_boundaries, warmup_steps=values.warmup_steps,
+        lr_schedule=values.lr_schedule, lr_boundaries=values.lr_boundaries,
+        lr_decay_factor=_COSINE_FINAL_FRACTION if values.lr_schedule == 'cosine' else 0.1,
+        moving_average_decay=values.moving_average_decay, warmup_steps=values.warmup_steps,
         save_checkpoint_steps=500, save_summaries_steps=100))
 
 
@@ -157,7 +165,9 @@ def run(values):
                'depth_multiplier': values.depth_multiplier, 'batch_norm': values.batch_norm,
                'distractors': values.distractors, 'max_steps': values.max_steps,
                'batch_size': values.batch_size, 'optimizer': values.optimizer,
-               'learning_rate': values.learning_rate, 'preprocessing': _preprocessing_name(values),
+               'learning_rate': values.learning_rate, 'lr_schedule': values.lr_schedule,
+               'moving_average_decay': values.moving_average_decay,
+               'preprocessing': _preprocessing_name(values),
                'seconds': timings, 'cpu_count': os.cpu_count(),
                'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
     checkpoint_info.write_json_atomically(os.path.join(values.work_dir, 'demo_summary.json'), summary)

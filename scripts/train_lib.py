@@ -25,7 +25,9 @@ class TrainConfig:
     max_steps: int
     batch_size: int
     learning_rate: float = 1e-3
-    # Piecewise-constant schedule: the rate is multiplied by lr_decay_factor at each boundary step.
+    # 'piecewise': the rate is multiplied by lr_decay_factor at each of lr_boundaries (the papers');
+    # 'cosine': a half cosine from learning_rate down to learning_rate * lr_decay_factor at max_steps.
+    lr_schedule: str = 'piecewise'
     lr_boundaries: Sequence[int] = ()
     lr_decay_factor: float = 0.1
     # Linear warm-up from learning_rate * warmup_factor over the first warmup_steps steps.
@@ -36,6 +38,9 @@ class TrainConfig:
     adam_beta1: float = 0.5
     # Clip gradients to this global norm (0: no clipping); steadies from-scratch training.
     clip_gradient_norm: float = 0.0
+    # Keep an exponential moving average of the trained variables with this decay (0: none); the
+    # averages are saved beside them and inference restores them in their place.
+    moving_average_decay: float = 0.0
     checkpoint_path: Optional[str] = None
     checkpoint_exclude_scopes: Sequence[str] = ()
     trainable_scopes: Sequence[str] = ()
@@ -60,10 +65,16 @@ class NaNLossError(RuntimeError):
 
 
 def configure_learning_rate(config, global_step):
-    """Piecewise-constant decay (the SSD paper's 1e-3 -> 1e-4 -> 1e-5) with an optional linear warm-up."""
+    """The decay schedule (piecewise as the SSD paper's 1e-3 -> 1e-4 -> 1e-5, or cosine), then an optional
+    linear warm-up."""
     values = [config.learning_rate * config.lr_decay_factor ** i
               for i in range(len(config.lr_boundaries) + 1)]
-    if config.lr_boundaries:
+    if config.lr_schedule == 'cosine':
+        rate = tf.train.cosine_decay(config.learning_rate, global_step, config.max_steps,
+                                     alpha=config.lr_decay_factor)
+    elif config.lr_schedule != 'piecewise':
+        raise ValueError('unknown learning-rate schedule %r (piecewise or cosine)' % config.lr_schedule)
+    elif config.lr_boundaries:
         # Caffe's "multistep" policy applies the new rate at the boundary step itself.
         boundaries = [tf.cast(b - 1, global_step.dtype) for b in config.lr_boundaries]
         rate = tf.train.piecewise_constant(global_step, boundaries, values)
@@ -192,6 +203,20 @@ def _clip_by_global_norm(max_norm):
     return transform
 
 
+def _update_moving_averages_after(train_op, variables, decay, global_step):
+    """Makes the train op also update the variables' moving averages, after the gradient step.
+
+    ``tf.train.ExponentialMovingAverage`` names each average ``<variable>/ExponentialMovingAverage``;
+    with ``num_updates`` its decay is min(decay, (1 + step) / (10 + step)), so the averages of a short
+    run are not dominated by the initial weights.
+    """
+    averages = tf.train.ExponentialMovingAverage(decay, num_updates=global_step)
+    with tf.control_dependencies([train_op]):
+        update = averages.apply(variables)
+    with tf.control_dependencies([update]):
+        return tf.identity(train_op)
+
+
 def build_train_op(config, outputs):
     """Total loss (model losses + weight decay), learning rate, optimizer and the train op."""
     global_step = tf.train.get_or_create_global_step()
@@ -200,10 +225,13 @@ def build_train_op(config, outputs):
     total_loss = tf.identity(model_loss + regularization, name='total_loss')
     learning_rate = configure_learning_rate(config, global_step)
     optimizer = configure_optimizer(config, learning_rate)
+    trained = variables_to_train(config.trainable_scopes)
     train_op = slim.training.create_train_op(
-        total_loss, optimizer, global_step=global_step,
-        variables_to_train=variables_to_train(config.trainable_scopes),
+        total_loss, optimizer, global_step=global_step, variables_to_train=trained,
         transform_grads_fn=_clip_by_global_norm(config.clip_gradient_norm), check_numerics=False)
+    if config.moving_average_decay > 0:
+        train_op = _update_moving_averages_after(train_op, trained, config.moving_average_decay,
+                                                 global_step)
     for name, loss in outputs.losses.items():
         tf.summary.scalar('losses/' + name, loss)
     tf.summary.scalar('losses/regularization', regularization)

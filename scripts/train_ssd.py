@@ -58,8 +58,11 @@ def define_flags(flag_values=flags.FLAGS):
     define.integer('batch_size', 32, 'Images per step.')
     define.integer('max_steps', 120000, 'Steps to train for.')
     define.float('learning_rate', 1e-3, 'Initial learning rate.')
-    define.list('lr_boundaries', ['80000', '100000'], 'Steps at which the rate is decayed.')
-    define.float('lr_decay_factor', 0.1, 'Decay factor at each boundary.')
+    define.enum('lr_schedule', 'piecewise', ['piecewise', 'cosine'],
+                'piecewise: x lr_decay_factor at each of lr_boundaries (the paper\'s); cosine: a half '
+                'cosine down to learning_rate * lr_decay_factor at max_steps.')
+    define.list('lr_boundaries', ['80000', '100000'], 'Steps at which the rate is decayed (piecewise).')
+    define.float('lr_decay_factor', 0.1, 'Decay factor at each boundary; cosine: the final fraction.')
     define.integer('warmup_steps', 0, 'Linear warm-up steps.')
     define.float('warmup_factor', 1.0 / 3, 'Warm-up starts at learning_rate times this.')
     define.enum('optimizer', 'momentum', ['momentum', 'adam'],
@@ -67,6 +70,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.float('momentum', 0.9, 'Momentum.')
     define.float('adam_beta1', 0.9, 'Adam\'s beta1.')
     define.float('clip_gradient_norm', 0.0, 'Clip gradients to this global norm (0: off).')
+    define.float('moving_average_decay', 0.0, 'Also keep an exponential moving average of the weights '
+                 'with this decay (0: off); eval_voc.py and detect.py then use the averages.')
     # Initialisation.
     define.string('checkpoint_path', None, 'Checkpoint (or folder) to initialise from when '
                         'train_dir has none, e.g. slim\'s vgg_16.ckpt or a converted Caffe base.')
@@ -154,12 +159,13 @@ def make_model_fn(config, weight_decay, weights_init='xavier'):
 def train_config(values):
     return train_lib.TrainConfig(
         train_dir=values.train_dir, max_steps=values.max_steps, batch_size=values.batch_size,
-        learning_rate=values.learning_rate,
+        learning_rate=values.learning_rate, lr_schedule=values.lr_schedule,
         lr_boundaries=[int(step) for step in values.lr_boundaries],
         lr_decay_factor=values.lr_decay_factor, warmup_steps=values.warmup_steps,
         warmup_factor=values.warmup_factor, momentum=values.momentum,
         optimizer=values.optimizer, adam_beta1=values.adam_beta1,
         clip_gradient_norm=values.clip_gradient_norm,
+        moving_average_decay=values.moving_average_decay,
         checkpoint_path=values.checkpoint_path,
         checkpoint_exclude_scopes=values.checkpoint_exclude_scopes,
         trainable_scopes=values.trainable_scopes, ignore_missing_vars=values.ignore_missing_vars,

@@ -4,7 +4,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.scripts import train_lib
+from tf1zoo.scripts import inference_lib, train_lib
 
 
 def _dataset_fn():
@@ -19,9 +19,9 @@ def _linear_model_fn(batch):
 
 
 def _config(train_dir, max_steps, **kwargs):
+    kwargs = {'learning_rate': 0.05, **kwargs}
     return train_lib.TrainConfig(train_dir=str(train_dir), max_steps=max_steps, batch_size=8,
-                                 learning_rate=0.05, show_progress=False,
-                                 save_checkpoint_steps=1000, **kwargs)
+                                 show_progress=False, save_checkpoint_steps=1000, **kwargs)
 
 
 def _checkpoint_step(train_dir):
@@ -74,6 +74,64 @@ def test_piecewise_schedule_with_warmup():
         with tf.Session() as sess:
             got = [sess.run(rate, {step: s}) for s in (0, 2, 4, 9, 10, 19, 20)]
     np.testing.assert_allclose(got, [0.0125, 0.03125, 0.05, 0.05, 0.005, 0.005, 0.0005], rtol=1e-6)
+
+
+class _RecordWeights(tf.train.SessionRunHook):
+    """The linear model's weights before the first step and after each step."""
+
+    def __init__(self):
+        self.values = []
+
+    def after_create_session(self, session, coord):
+        self._weights = slim.get_unique_variable('linear/weights')
+        self.values.append(session.run(self._weights))
+
+    def after_run(self, run_context, run_values):
+        self.values.append(run_context.session.run(self._weights))
+
+
+def test_moving_averages_follow_the_weights_and_inference_restores_them(tmp_path):
+    decay, steps = 0.9, 30
+    recorder = _RecordWeights()
+    train_lib.train(_config(tmp_path, steps, moving_average_decay=decay), _dataset_fn, _linear_model_fn,
+                    extra_hooks=[recorder])
+    # tf.train.ExponentialMovingAverage with num_updates: starts at the initial weights; after step n
+    # (the global step once incremented) it decays by min(decay, (1 + n) / (10 + n)).
+    expected = recorder.values[0]
+    for step, weights in enumerate(recorder.values[1:], start=1):
+        rate = min(decay, (1.0 + step) / (10.0 + step))
+        expected = rate * expected + (1 - rate) * weights
+    reader = tf.train.load_checkpoint(str(tmp_path))
+    np.testing.assert_allclose(reader.get_tensor('linear/weights/ExponentialMovingAverage'), expected,
+                               rtol=1e-5)
+    assert not np.allclose(expected, recorder.values[-1], rtol=1e-3)
+    with tf.Graph().as_default():
+        _linear_model_fn({'x': tf.zeros([1, 3]), 'y': tf.zeros([1, 1])})
+        weights = slim.get_unique_variable('linear/weights')
+        prefix = tf.train.latest_checkpoint(str(tmp_path))
+        averaged = inference_lib.variables_to_restore(prefix)
+        plain = inference_lib.variables_to_restore(prefix, use_moving_averages=False)
+        with tf.Session() as session:
+            tf.train.Saver(averaged).restore(session, prefix)
+            np.testing.assert_allclose(session.run(weights), expected, rtol=1e-5)
+            tf.train.Saver(plain).restore(session, prefix)
+            np.testing.assert_allclose(session.run(weights), recorder.values[-1], rtol=1e-6)
+
+
+def test_cosine_schedule_with_warmup():
+    config = _config('unused', 100, learning_rate=0.1, lr_schedule='cosine', lr_decay_factor=0.01,
+                     warmup_steps=10, warmup_factor=0.5)
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        rate = train_lib.configure_learning_rate(config, step)
+        with tf.Session() as sess:
+            steps = (0, 5, 50, 100, 150)
+            got = [sess.run(rate, {step: s}) for s in steps]
+    # 0.1 * (alpha + (1 - alpha) * (1 + cos(pi * t / 100)) / 2), times the warm-up ramp 0.5 -> 1.
+    cosine = [0.1 * (0.01 + 0.99 * (1 + np.cos(np.pi * min(s, 100) / 100)) / 2) for s in steps]
+    ramp = [0.5 + 0.5 * min(s / 10, 1.0) for s in steps]
+    np.testing.assert_allclose(got, np.multiply(cosine, ramp), rtol=1e-5)
+    np.testing.assert_allclose(got[3:], [0.001, 0.001], rtol=1e-5)
 
 
 def test_checkpoint_init_reports_shape_mismatches_and_missing_variables(tmp_path):
