@@ -43,8 +43,6 @@ DATASET = 'shapes'
 _DEMO_PREPROCESSING = {'ssd_vgg_300': 'ssd_300_whole_image',
                        'refinedet320': 'refinedet_320_whole_image'}
 
-_COSINE_FINAL_FRACTION = 0.01
-
 
 def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
@@ -74,9 +72,9 @@ def define_flags(flag_values=flags.FLAGS):
     define.float('learning_rate', 1e-3, 'Peak learning rate.')
     # Late decay: the net still learns fast at the end of the budget, so the rate stays at its peak for
     # most of the run (x0.1 at 560 and 680 of 740 steps: VOC07 mAP 0.388; README, "Results").
-    define.enum('lr_schedule', 'piecewise', ['piecewise', 'cosine'], 'Learning-rate decay (cosine: down '
-                'to 1/100 of the peak at max_steps).')
-    define.list('lr_boundaries', ['770', '800'], 'Steps where the rate drops 10x (piecewise).')
+    define.enum('lr_schedule', 'piecewise', ['piecewise', 'cosine'], 'Learning-rate decay.')
+    define.list('lr_boundaries', ['770', '800'], 'Steps where the rate drops (piecewise).')
+    define.float('lr_decay_factor', 0.1, 'Decay at each boundary; cosine: the final fraction of the peak.')
     define.float('moving_average_decay', 0.0, 'Evaluate a moving average of the weights with this '
                  'decay (0: the weights themselves).')
     define.integer('warmup_steps', 50, 'Linear warm-up steps.')
@@ -116,7 +114,7 @@ def _train(values, records_dir, train_dir):
         max_steps=values.max_steps, learning_rate=values.learning_rate,
         optimizer=values.optimizer, preprocessing_name=_preprocessing_name(values),
         lr_schedule=values.lr_schedule, lr_boundaries=values.lr_boundaries,
-        lr_decay_factor=_COSINE_FINAL_FRACTION if values.lr_schedule == 'cosine' else 0.1,
+        lr_decay_factor=values.lr_decay_factor,
         moving_average_decay=values.moving_average_decay, warmup_steps=values.warmup_steps,
         save_checkpoint_steps=500, save_summaries_steps=100))
 
