@@ -48,8 +48,8 @@ def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
     define.string('work_dir', 'work_dirs/shapes', 'Where data, checkpoints and results go.')
     # Without crops the 700-image trainval split is learnt faster than it generalises (VOC07 mAP 0.66
-    # on it, 0.52 on test); 3,000 training images cost ~35 s more to generate and give 0.55-0.64
-    # (four runs).
+    # on it, 0.52 on test, Adam 1e-3); 3,000 training images cost ~30 s more to generate and gave
+    # 0.55-0.64 (four runs).
     define.integer('num_train', 3000, 'Training images generated.')
     define.integer('num_val', 100, 'Validation images generated (trainval = train + val).')
     define.integer('num_test', 200, 'Held-out test images generated.')
