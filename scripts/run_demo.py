@@ -64,7 +64,8 @@ def define_flags(flag_values=flags.FLAGS):
     # more per step.
     define.bool('batch_norm', True, 'Batch norm after every body and extra-layer convolution.')
     define.integer('batch_size', 16, 'Training batch size.')
-    # 740 steps at 3e-3 score as 820 did (0.744 vs 0.739-0.766) and leave room for a slow VM.
+    # 740 steps at 3e-3 score as 820 did (0.734-0.780 in four runs vs 0.739-0.766) and leave room
+    # for a slow VM.
     define.integer('max_steps', 740, 'Training steps (with oneDNN and batch norm, 0.7-1.1 s each on '
                    '2 cores).')
     # From scratch on a CPU budget: Adam (Momentum 1e-3, the paper's, barely moves a thin
