@@ -67,23 +67,27 @@ class NaNLossError(RuntimeError):
 def configure_learning_rate(config, global_step):
     """The decay schedule (piecewise as the SSD paper's 1e-3 -> 1e-4 -> 1e-5, or cosine), then an optional
     linear warm-up."""
-    values = [config.learning_rate * config.lr_decay_factor ** i
-              for i in range(len(config.lr_boundaries) + 1)]
     if config.lr_schedule == 'cosine':
         rate = tf.train.cosine_decay(config.learning_rate, global_step, config.max_steps,
                                      alpha=config.lr_decay_factor)
-    elif config.lr_schedule != 'piecewise':
-        raise ValueError('unknown learning-rate schedule %r (piecewise or cosine)' % config.lr_schedule)
-    elif config.lr_boundaries:
-        # Caffe's "multistep" policy applies the new rate at the boundary step itself.
-        boundaries = [tf.cast(b - 1, global_step.dtype) for b in config.lr_boundaries]
-        rate = tf.train.piecewise_constant(global_step, boundaries, values)
+    elif config.lr_schedule == 'piecewise':
+        rate = _piecewise_rate(config, global_step)
     else:
-        rate = tf.constant(config.learning_rate)
+        raise ValueError('unknown learning-rate schedule %r (piecewise or cosine)' % config.lr_schedule)
     if config.warmup_steps > 0:
         progress = tf.minimum(tf.cast(global_step, tf.float32) / config.warmup_steps, 1.0)
         rate = rate * (config.warmup_factor + (1.0 - config.warmup_factor) * progress)
     return tf.identity(rate, name='learning_rate')
+
+
+def _piecewise_rate(config, global_step):
+    if not config.lr_boundaries:
+        return tf.constant(config.learning_rate)
+    values = [config.learning_rate * config.lr_decay_factor ** i
+              for i in range(len(config.lr_boundaries) + 1)]
+    # Caffe's "multistep" policy applies the new rate at the boundary step itself.
+    boundaries = [tf.cast(b - 1, global_step.dtype) for b in config.lr_boundaries]
+    return tf.train.piecewise_constant(global_step, boundaries, values)
 
 
 def configure_optimizer(config, learning_rate):
