@@ -17,7 +17,7 @@ import collections
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message, message_factory, text_format
 
-from tf1zoo.datasets import tfrecord_io
+from tf1zoo.datasets import atomic_io
 
 _F = descriptor_pb2.FieldDescriptorProto
 _PACKAGE = 'tf1zoo_caffe'
@@ -227,4 +227,4 @@ def read_prototxt(path):
 
 def write_caffemodel(net, path):
     """Serialises a NetParameter to ``path`` atomically (a temporary file, then a rename)."""
-    tfrecord_io.write_file_atomically(path, net.SerializeToString())
+    atomic_io.write_file_atomically(path, net.SerializeToString())

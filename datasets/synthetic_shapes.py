@@ -43,6 +43,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from tf1zoo.datasets import atomic_io
+
 CLASS_NAMES = ('circle', 'square', 'triangle', 'star', 'hexagon', 'cross')
 VOC_FOLDER = 'VOCshapes'
 SPLITS = ('train', 'val', 'test')
@@ -356,13 +358,6 @@ def render_image(rng, width, height, distractors=False):
 # Files
 
 
-def _write_atomically(path, data):
-    temp_path = '%s.tmp-%d' % (path, os.getpid())
-    with open(temp_path, 'wb') as output:
-        output.write(data)
-    os.replace(temp_path, path)
-
-
 def annotation_xml(image: ShapeImage) -> bytes:
     """The devkit XML of one image."""
     root = ElementTree.Element('annotation')
@@ -412,14 +407,15 @@ def _make_image(args):
                             [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise RuntimeError('OpenCV could not encode %s' % record.image_id)
-    _write_atomically(os.path.join(voc_dir, 'JPEGImages', record.image_id + '.jpg'), jpeg.tobytes())
-    _write_atomically(os.path.join(voc_dir, 'Annotations', record.image_id + '.xml'),
-                      annotation_xml(record))
+    atomic_io.write_file_atomically(os.path.join(voc_dir, 'JPEGImages', record.image_id + '.jpg'),
+                                    jpeg.tobytes())
+    atomic_io.write_file_atomically(os.path.join(voc_dir, 'Annotations', record.image_id + '.xml'),
+                                    annotation_xml(record))
     return record
 
 
 def _write_lines(path, lines):
-    _write_atomically(path, ''.join(line + '\n' for line in lines).encode('utf-8'))
+    atomic_io.write_file_atomically(path, ''.join(line + '\n' for line in lines).encode('utf-8'))
 
 
 def _write_image_sets(voc_dir, split, images):
@@ -482,7 +478,7 @@ def generate(output_dir, num_train=600, num_val=100, num_test=200, seed=0,
     for split, images in by_split.items():
         _write_image_sets(voc_dir, split, images)
         path = os.path.join(output_dir, 'annotations', 'instances_%s.json' % split)
-        _write_atomically(path, json.dumps(coco_json(images), indent=1).encode('utf-8'))
+        atomic_io.write_file_atomically(path, json.dumps(coco_json(images), indent=1).encode('utf-8'))
     objects = [obj for image in results for obj in image.objects]
     return {'voc_dir': voc_dir, 'images': {split: len(images) for split, images in by_split.items()},
             'objects': len(objects), 'difficult': sum(obj.difficult for obj in objects),

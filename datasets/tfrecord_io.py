@@ -15,7 +15,6 @@ import dataclasses
 import glob
 import os
 import queue
-import tempfile
 import threading
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
@@ -24,6 +23,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tqdm
 
+from tf1zoo.datasets import atomic_io
 from tf1zoo.datasets.standard_fields import InputDataFields, TfExampleFields
 
 _JPEG_MAGIC = b'\xff\xd8\xff'
@@ -351,58 +351,21 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
                          % (num_shards, num_workers))
     os.makedirs(output_dir, exist_ok=True)
     finals = [shard_filename(output_dir, name, i, num_shards) for i in range(num_shards)]
-    temps = [_temp_path(path) for path in finals]
+    temps = [atomic_io.temp_path_beside(path) for path in finals]
     try:
         sizes = _write_all(examples, temps, num_workers, total, show_progress)
         if not sum(sizes):
             raise DatasetError(output_dir, 'no example to write for %r' % name)
     except BaseException:
         for path in temps:
-            _remove_quietly(path)
+            atomic_io.remove_quietly(path)
         raise
-    mode = default_file_mode()
+    mode = atomic_io.default_file_mode()
     for temp, final in zip(temps, finals):
         os.chmod(temp, mode)  # mkstemp creates 0600; shards get the usual umask-based mode
         os.replace(temp, final)
     _remove_stale_shards(output_dir, name, keep=set(finals))
     return WriteResult(files=tuple(finals), shard_sizes=tuple(sizes))
-
-
-def _temp_path(final_path):
-    directory, basename = os.path.split(final_path)
-    handle, path = tempfile.mkstemp(prefix='.%s.' % basename, suffix='.tmp', dir=directory)
-    os.close(handle)
-    return path
-
-
-def write_file_atomically(path, data):
-    """Writes ``data`` (bytes) to ``path`` through a temporary file in the same folder, then a rename:
-    readers see the old file or the whole new one, never a part. The file gets `default_file_mode`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp_path = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
-    try:
-        with os.fdopen(handle, 'wb') as stream:
-            stream.write(data)
-        os.chmod(temp_path, default_file_mode())
-        os.replace(temp_path, path)
-    except BaseException:
-        _remove_quietly(temp_path)
-        raise
-
-
-def default_file_mode():
-    """The mode a plain ``open()`` would give a new file (0666 minus the umask); mkstemp gives 0600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _remove_quietly(path):
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
 
 
 def _write_all(examples, temp_paths, num_workers, total, show_progress):

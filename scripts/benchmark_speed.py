@@ -29,6 +29,7 @@ import tempfile
 import cv2
 import numpy as np
 import tensorflow.compat.v1 as tf
+import tqdm
 from absl import app, flags
 
 from tf1zoo.converters import caffe_proto, caffe_weights
@@ -46,12 +47,15 @@ _NUM_CLASSES = 21
 def define_flags(flag_values=flags.FLAGS):
     define = script_flags.Definer(flag_values)
     define.enum('model_name', 'ssd_vgg_300', sorted(nets_factory.MODELS),
-                'Detector to time; the peers (SSD300 implementations) only run for ssd_vgg_300.')
+                'Detector to time; the peers (other SSD300s) run for the full-width ssd_vgg_300 only.')
     define.list('batch_sizes', ['1', '8'], 'Inference batch sizes.')
     define.integer('train_batch_size', 8, 'Training batch size (0: no training measurement).')
     define.float('depth_multiplier', 1.0, 'Depth multiplier (1.0 is the paper\'s net).')
-    define.integer('warmup_iters', 2, 'Untimed runs first.')
-    define.integer('num_iters', 5, 'Timed runs (the median is reported).')
+    define.integer('warmup_iters', 1, 'Untimed runs before each timing.')
+    define.integer('num_iters', 3, 'Timed runs per round (their median is the round\'s time).')
+    define.integer('rounds', 3, 'Times the whole set of measurements runs, the systems one after the '
+                   'other in each, so that a drift of the machine\'s speed hits all alike; speed-ups '
+                   'are taken within a round and their median over rounds reported.')
     define.list('peers', ['torchvision', 'opencv'], 'Peers to measure where installed.')
     define.string('deploy_prototxt', _DEFAULT_DEPLOY, 'SSD300 deploy prototxt for the OpenCV peer.')
     define.string('output_json', None, 'Where to write the results (optional).')
@@ -187,63 +191,101 @@ def opencv_seconds(batch_sizes, values):
     return result
 
 
+def measure_round(values, batch_sizes):
+    """One round: every system's timings, one system after the other (times in seconds)."""
+    timings = {'tf_conv3x3_flops_per_second': tf_conv_flops_per_second(values)}
+    for name, xla in (('tensorflow', False), ('tensorflow_xla', True)):
+        timings[name] = {'inference': {size: tf_inference_seconds(size, values, xla)
+                                       for size in batch_sizes}}
+        if values.train_batch_size:
+            timings[name]['training'] = tf_training_seconds(values.train_batch_size, values, xla)
+    # The peers are the paper's SSD300: a thinned or other net has none to compare with.
+    peers = values.peers if (values.model_name, values.depth_multiplier) == ('ssd_vgg_300', 1.0) else []
+    if 'torchvision' in peers:
+        timings['torchvision'] = torchvision_seconds(batch_sizes, values.train_batch_size, values)
+    if 'opencv' in peers:
+        timings['opencv'] = opencv_seconds(batch_sizes, values)
+    return timings
+
+
 def measure(values):
-    """Runs every measurement; returns the result dict (times in seconds)."""
+    """Runs every measurement ``values.rounds`` times; returns the result dict (times in seconds)."""
     batch_sizes = [int(size) for size in values.batch_sizes]
     result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
                           platform.machine(), 'tensorflow': tf.__version__,
                           'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')},
-              'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier}
-    result['flops_per_image'] = tf_forward_flops(values)
-    result['tf_conv3x3_flops_per_second'] = tf_conv_flops_per_second(values)
-    for name, xla in (('tensorflow', False), ('tensorflow_xla', True)):
-        result[name] = {'inference': {size: tf_inference_seconds(size, values, xla)
-                                      for size in batch_sizes}}
-        if values.train_batch_size:
-            result[name]['training'] = tf_training_seconds(values.train_batch_size, values, xla)
-    peers = values.peers if values.model_name == 'ssd_vgg_300' else []
-    if 'torchvision' in peers:
-        result['torchvision'] = torchvision_seconds(batch_sizes, values.train_batch_size, values)
-    if 'opencv' in peers:
-        result['opencv'] = opencv_seconds(batch_sizes, values)
+              'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier,
+              'flops_per_image': tf_forward_flops(values), 'rounds': []}
+    for _ in tqdm.trange(values.rounds, desc='rounds'):
+        result['rounds'].append(measure_round(values, batch_sizes))
     return result
 
 
-def summarise(result, batch_sizes, train_batch_size):
-    """Adds per-image numbers and the ratios the README reports; returns printable lines."""
-    bound = result['flops_per_image'] / result['tf_conv3x3_flops_per_second']
-    result['bound_seconds_per_image'] = bound
-    lines = ['%s (depth %.3g): %.2f GFLOP per image; a plain 3x3 convolution runs at %.0f GFLOP/s, '
-             'so the bound is %.0f ms per image' % (result['model_name'], result['depth_multiplier'],
-                                                    result['flops_per_image'] / 1e9,
-                                                    result['tf_conv3x3_flops_per_second'] / 1e9,
-                                                    bound * 1e3)]
-    peers = [name for name in ('tensorflow', 'tensorflow_xla', 'torchvision', 'opencv') if result.get(name)]
-    for name in peers:
-        entry = result[name]
-        for size in batch_sizes:
-            per_image = entry['inference'][size] / size
-            entry.setdefault('ms_per_image', {})[size] = per_image * 1e3
-            lines.append('%-15s batch %d: %7.1f ms/image, %5.2f images/s, %.2fx the bound'
-                         % (name, size, per_image * 1e3, 1 / per_image, per_image / bound))
-        if 'training' in entry:
-            entry['training_images_per_second'] = train_batch_size / entry['training']
-            lines.append('%-15s training batch %d: %.2f images/s'
-                         % (name, train_batch_size, entry['training_images_per_second']))
+_SYSTEMS = ('tensorflow', 'tensorflow_xla', 'torchvision', 'opencv')
+
+
+def _round_ratios(timings, batch_sizes):
+    """{name: ratio} of one round: each peer's seconds over ours (above 1: ours is faster), and our
+    per-image latency over the round's bound."""
     ratios = {}
+    bound = timings['bound_seconds_per_image']
     for ours in ('tensorflow', 'tensorflow_xla'):
+        for size in batch_sizes:
+            ratios['%s_batch%d_latency_over_bound' % (ours, size)] = (
+                timings[ours]['inference'][size] / size / bound)
         for peer in ('torchvision', 'opencv'):
-            if not result.get(peer):
+            if not timings.get(peer):
                 continue
             for size in batch_sizes:
                 ratios['%s_vs_%s_batch%d' % (ours, peer, size)] = (
-                    result[peer]['inference'][size] / result[ours]['inference'][size])
-            if 'training' in result[peer] and 'training' in result[ours]:
+                    timings[peer]['inference'][size] / timings[ours]['inference'][size])
+            if 'training' in timings[peer] and 'training' in timings[ours]:
                 ratios['%s_vs_%s_training' % (ours, peer)] = (
-                    result[peer]['training'] / result[ours]['training'])
-    result['speedups'] = ratios
-    lines.extend('speed-up %s: %.2fx' % item for item in sorted(ratios.items()))
+                    timings[peer]['training'] / timings[ours]['training'])
+    return ratios
+
+
+def summarise(result, batch_sizes, train_batch_size):
+    """Adds per-image numbers, per-round ratios and their medians (what the README reports); returns
+    printable lines.
+
+    Ratios are taken within a round, where the systems ran minutes apart, and only then summarised
+    over rounds: this machine's speed drifts by 20-30% between sessions and by several percent within
+    one, which would otherwise enter the ratios.
+    """
+    rounds = result['rounds']
+    for timings in rounds:
+        timings['bound_seconds_per_image'] = (result['flops_per_image']
+                                              / timings['tf_conv3x3_flops_per_second'])
+        for entry in (timings[name] for name in _SYSTEMS if timings.get(name)):
+            entry['ms_per_image'] = {size: entry['inference'][size] / size * 1e3 for size in batch_sizes}
+            if 'training' in entry:
+                entry['training_images_per_second'] = train_batch_size / entry['training']
+        timings['ratios'] = _round_ratios(timings, batch_sizes)
+    result['ratios'] = {name: float(np.median([timings['ratios'][name] for timings in rounds]))
+                       for name in rounds[0]['ratios']}
+    lines = ['%s (depth %.3g): %.2f GFLOP per image; per round, a plain 3x3 convolution runs at %s '
+             'GFLOP/s, so the bound is %s ms per image'
+             % (result['model_name'], result['depth_multiplier'], result['flops_per_image'] / 1e9,
+                _per_round(rounds, lambda timings: timings['tf_conv3x3_flops_per_second'] / 1e9),
+                _per_round(rounds, lambda timings: timings['bound_seconds_per_image'] * 1e3))]
+    for name in (name for name in _SYSTEMS if rounds[0].get(name)):
+        for size in batch_sizes:
+            lines.append('%-15s batch %d: %s ms/image' % (
+                name, size, _per_round(rounds, lambda timings: timings[name]['ms_per_image'][size])))
+        if 'training' in rounds[0][name]:
+            lines.append('%-15s training batch %d: %s images/s' % (
+                name, train_batch_size,
+                _per_round(rounds, lambda timings: timings[name]['training_images_per_second'], '%.2f')))
+    for ratio in sorted(result['ratios']):
+        lines.append('%s: median %.2fx (rounds: %s)' % (
+            ratio, result['ratios'][ratio],
+            _per_round(rounds, lambda timings: timings['ratios'][ratio], '%.2f')))
     return lines
+
+
+def _per_round(rounds, value, fmt='%.0f'):
+    return ', '.join(fmt % value(timings) for timings in rounds)
 
 
 def run(values):

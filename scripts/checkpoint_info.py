@@ -11,7 +11,7 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import tfrecord_io
+from tf1zoo.datasets import atomic_io
 
 TRAIN_DIR_FILE = 'model_config.json'
 # What a JSON that records none of these means: JSONs written before a setting existed and the Caffe
@@ -20,9 +20,9 @@ MODEL_DEFAULTS = {'depth_multiplier': 1.0, 'batch_norm': False}
 
 
 def write_json_atomically(path, content):
-    """Writes ``content`` as JSON to ``path`` atomically (`tfrecord_io.write_file_atomically`)."""
+    """Writes ``content`` as JSON to ``path`` atomically (`atomic_io.write_file_atomically`)."""
     text = json.dumps(content, indent=2, sort_keys=True) + '\n'
-    tfrecord_io.write_file_atomically(path, text.encode('utf-8'))
+    atomic_io.write_file_atomically(path, text.encode('utf-8'))
 
 
 def save_checkpoint_atomically(session, saver, prefix):

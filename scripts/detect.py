@@ -32,15 +32,8 @@ def define_flags(flag_values=flags.FLAGS):
     define.string('checkpoint_path', None, 'Checkpoint file prefix or training folder.')
     define.string('images', None, 'An image file, a folder of images, or a comma-separated list.')
     define.string('output_dir', None, 'Where detections.json and the PNGs are written.')
-    define.string('model_name', None, 'Model of the checkpoint (default: its model_config).')
-    define.float('depth_multiplier', None, 'Depth multiplier (default: the checkpoint\'s).')
-    define.string('input_convention', None, 'Input convention (default: the checkpoint\'s).')
+    inference_lib.define_model_flags(define)
     define.list('class_names', None, 'Class names, if the checkpoint records none.')
-    define.float('select_threshold', None, 'Score threshold (default: the model\'s).')
-    define.float('nms_threshold', None, 'NMS IoU threshold (default: the model\'s).')
-    define.integer('keep_top_k', None, 'Detections kept per image (default: the model\'s).')
-    define.bool('moving_averages', True, 'Use the weights\' moving averages where the checkpoint '
-                'holds them (train_ssd.py --moving_average_decay).')
     define.integer('batch_size', 1, 'Images per batch.')
     define.bool('write_images', True, 'Write a PNG with the boxes drawn for each image.')
     define.float('draw_threshold', 0.5, 'Least score of a box drawn in the PNGs (the JSON '
@@ -58,10 +51,7 @@ def detection_records(image, class_names):
 
 def run(values):
     """Detects in every image; returns the detections dict written to detections.json."""
-    prefix, settings = inference_lib.model_settings(
-        values.checkpoint_path, model_name=values.model_name,
-        depth_multiplier=values.depth_multiplier, input_convention=values.input_convention,
-        class_names=values.class_names)
+    prefix, settings = inference_lib.model_settings_from_flags(values, class_names=values.class_names)
     paths = inference_lib.list_images(values.images)
     names = [os.path.basename(path) for path in paths]
     if len(set(names)) != len(names):
@@ -72,9 +62,7 @@ def run(values):
     results = {}
     for image in inference_lib.iterate_detections(
             dataset_fn, settings, prefix, num_images=len(paths),
-            use_moving_averages=values.moving_averages,
-            score_threshold=values.select_threshold, iou_threshold=values.nms_threshold,
-            keep_top_k=values.keep_top_k):
+            **inference_lib.detection_options(values)):
         results[image[fields.source_id]] = detection_records(image, settings['class_names'])
         if values.write_images:
             _write_picture(image, settings['class_names'], values.output_dir, values.draw_threshold)

@@ -54,15 +54,8 @@ def define_flags(flag_values=flags.FLAGS):
                       'devkit: a hit at IoU >= 0.5 (VOCevaldet.m); strict: IoU > 0.5 (py-faster-rcnn).')
     define.string('checkpoint_path', None, 'Run this checkpoint (file prefix or train dir) '
                         'first and write its results files.')
-    define.string('model_name', None, 'Model of the checkpoint (default: its model_config).')
-    define.float('depth_multiplier', None, 'Depth multiplier (default: the checkpoint\'s).')
-    define.string('input_convention', None, 'Input convention (default: the checkpoint\'s).')
     define.integer('batch_size', 8, 'Images per batch.')
-    define.float('select_threshold', None, 'Score threshold (default: the model\'s, 0.01).')
-    define.float('nms_threshold', None, 'NMS IoU threshold (default: the model\'s, 0.45).')
-    define.integer('keep_top_k', None, 'Detections kept per image (default: the model\'s).')
-    define.bool('moving_averages', True, 'Use the weights\' moving averages where the checkpoint '
-                'holds them (train_ssd.py --moving_average_decay).')
+    inference_lib.define_model_flags(define)
     define.required(['results_dir'])
 
 
@@ -112,9 +105,7 @@ def run_model(values, class_names):
 
     The ground truth is returned only for TFRecord input (None for a VOC folder, whose XML is read).
     """
-    prefix, settings = inference_lib.model_settings(
-        values.checkpoint_path, model_name=values.model_name,
-        depth_multiplier=values.depth_multiplier, input_convention=values.input_convention)
+    prefix, settings = inference_lib.model_settings_from_flags(values)
     if list(settings['class_names']) != list(class_names):
         raise ValueError('the checkpoint\'s classes %s are not the dataset\'s %s'
                          % (settings['class_names'], list(class_names)))
@@ -133,9 +124,7 @@ def run_model(values, class_names):
     detections = collections.defaultdict(lambda: ([], [], []))
     ground_truth = collections.defaultdict(dict)
     for image in inference_lib.iterate_detections(
-            dataset_fn, settings, prefix, use_moving_averages=values.moving_averages,
-            score_threshold=values.select_threshold,
-            iou_threshold=values.nms_threshold, keep_top_k=values.keep_top_k):
+            dataset_fn, settings, prefix, **inference_lib.detection_options(values)):
         _collect(image, detections, ground_truth, class_names)
     by_class = {name: voc_eval.Detections(image_ids=detections[name][0],
                                           scores=np.asarray(detections[name][1], np.float64),

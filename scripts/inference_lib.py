@@ -52,6 +52,32 @@ def model_settings(checkpoint_path, **overrides):
     return prefix, settings
 
 
+def define_model_flags(define):
+    """The flags eval_voc.py and detect.py share: settings the checkpoint's JSON may lack, the
+    post-processing overrides and the moving-average switch (``define``: a `script_flags.Definer`)."""
+    define.string('model_name', None, 'Model of the checkpoint (default: its model_config).')
+    define.float('depth_multiplier', None, 'Depth multiplier (default: the checkpoint\'s).')
+    define.string('input_convention', None, 'Input convention (default: the checkpoint\'s).')
+    define.float('select_threshold', None, 'Score threshold (default: the model\'s; SSD300: 0.01).')
+    define.float('nms_threshold', None, 'NMS IoU threshold (default: the model\'s; SSD300: 0.45).')
+    define.integer('keep_top_k', None, 'Detections kept per image (default: the model\'s; SSD300: 200).')
+    define.bool('moving_averages', True, 'Use the weights\' moving averages where the checkpoint '
+                'holds them (train_ssd.py --moving_average_decay).')
+
+
+def model_settings_from_flags(values, **overrides):
+    """`model_settings` of ``values.checkpoint_path``, overridden by `define_model_flags`' flags."""
+    return model_settings(values.checkpoint_path, model_name=values.model_name,
+                          depth_multiplier=values.depth_multiplier,
+                          input_convention=values.input_convention, **overrides)
+
+
+def detection_options(values):
+    """`iterate_detections`' keyword arguments from `define_model_flags`' flags."""
+    return dict(use_moving_averages=values.moving_averages, score_threshold=values.select_threshold,
+                iou_threshold=values.nms_threshold, keep_top_k=values.keep_top_k)
+
+
 def list_images(images):
     """Image files of a file, a folder (not recursive) or a comma-separated list, sorted."""
     paths = []

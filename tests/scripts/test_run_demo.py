@@ -13,6 +13,8 @@ def test_demo_writes_summary_metrics_and_pictures_then_skips_done_steps(tmp_path
     with open(tmp_path / 'demo_summary.json') as saved:
         assert json.load(saved) == summary
     assert 0.0 <= summary['voc07_mAP'] <= 1.0 and summary['max_steps'] == 2
+    # The schedule is recorded as it ran: the defaults' boundaries, the given image count.
+    assert summary['lr_boundaries'] == [690, 720] and summary['num_train_images'] == 3
     assert os.path.exists(tmp_path / 'eval' / 'comp4_det_test_star.txt')
     with open(tmp_path / 'detections' / 'detections.json') as detections:
         assert len(json.load(detections)) == 1

@@ -1,0 +1,28 @@
+"""Atomic writes: the whole new file or the old one, never a part, and no temporary file left."""
+import os
+
+import pytest
+
+from tf1zoo.datasets import atomic_io
+
+
+def test_write_replaces_the_file_whole_with_the_umask_mode(tmp_path):
+    path = tmp_path / 'sub' / 'out.json'
+    old_umask = os.umask(0o027)
+    try:
+        atomic_io.write_file_atomically(str(path), b'first')
+        atomic_io.write_file_atomically(str(path), b'second')
+    finally:
+        os.umask(old_umask)
+    assert path.read_bytes() == b'second'
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    assert os.listdir(tmp_path / 'sub') == ['out.json']
+
+
+def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path):
+    path = tmp_path / 'out.txt'
+    path.write_bytes(b'kept')
+    with pytest.raises(TypeError):
+        atomic_io.write_file_atomically(str(path), 'not bytes')
+    assert path.read_bytes() == b'kept'
+    assert os.listdir(tmp_path) == ['out.txt']
