@@ -14,7 +14,7 @@ import collections
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.ops import anchor_generator
+from tf1zoo.ops import anchor_generator, winograd
 
 # The end_point a head taps and its PriorBox parameters (max_size None: no sqrt(min * max) square).
 PriorLayer = collections.namedtuple('PriorLayer',
@@ -66,8 +66,9 @@ def multibox_head(source, num_priors, depth, scope, data_format='NHWC'):
     Returns:
       float32 [batch, height * width * num_priors, depth], in (row, column, prior) order.
     """
-    net = slim.conv2d(source, num_priors * depth, [3, 3], activation_fn=None, normalizer_fn=None,
-                      scope=scope)
+    # winograd.conv2d is slim.conv2d unless the arg_scope turns Winograd on (CPU inference).
+    net = winograd.conv2d(source, num_priors * depth, [3, 3], activation_fn=None, normalizer_fn=None,
+                          scope=scope)
     if data_format == 'NCHW':
         net = tf.transpose(net, [0, 2, 3, 1])
     batch_size = tf.shape(net)[0]

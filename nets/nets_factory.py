@@ -14,8 +14,8 @@ from tf1zoo.preprocessing import image_conventions
 class ModelSpec:
     """What the scripts need to know about a model.
 
-    build: ``(num_classes, depth_multiplier, data_format, weight_decay, weights_init, batch_norm)
-      -> detector`` with
+    build: ``(num_classes, depth_multiplier, data_format, weight_decay, weights_init, batch_norm,
+      winograd_tile_size) -> detector`` with
       ``predict``, ``loss`` and ``postprocess`` (see `single_shot_detector.SingleShotDetector`).
     preprocessing_name: the `preprocessing_factory` entry (its output size is the input size).
     image_size: the network's input side in pixels.
@@ -36,11 +36,12 @@ class ModelSpec:
 def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detector_options):
     """The `ModelSpec.build` of a detector around one net module's priors and deploy settings."""
     def build(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
-              weights_init='xavier', batch_norm=False):
+              weights_init='xavier', batch_norm=False, winograd_tile_size=None):
         return detector_class(
             net_fn, arg_scope_fn, net_module.PRIOR_LAYERS, num_classes,
             depth_multiplier=depth_multiplier, data_format=data_format, weight_decay=weight_decay,
-            weights_init=weights_init, batch_norm=batch_norm, variances=net_module.PRIOR_VARIANCES,
+            weights_init=weights_init, batch_norm=batch_norm, winograd_tile_size=winograd_tile_size,
+            variances=net_module.PRIOR_VARIANCES,
             postprocess_defaults=net_module.POSTPROCESS_DEFAULTS, **detector_options)
     return build
 

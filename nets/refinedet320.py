@@ -127,7 +127,9 @@ refinedet320.default_image_size = 320
 
 
 def refinedet320_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier',
-                           batch_norm=False, is_training=True):
-    """VGG16_VOC2007_320.py's set-up: weight decay 5e-4, Xavier weights, zero biases, ReLU."""
+                           batch_norm=False, is_training=True, winograd_tile_size=None):
+    """VGG16_VOC2007_320.py's set-up: weight decay 5e-4, Xavier weights, zero biases, ReLU;
+    optionally Winograd convolutions in the body (`vgg.vgg_arg_scope`)."""
     return vgg.vgg_arg_scope(weight_decay=weight_decay, data_format=data_format,
-                             weights_init=weights_init, batch_norm=batch_norm, is_training=is_training)
+                             weights_init=weights_init, batch_norm=batch_norm, is_training=is_training,
+                             winograd_tile_size=winograd_tile_size)

@@ -40,6 +40,8 @@ class SingleShotDetector:
       weights_init: the arg_scope's initializer name ('xavier', Caffe's; 'he' for from scratch).
       batch_norm: batch norm after the body's and extra layers' convolutions (training from
         scratch; the released models have none).
+      winograd_tile_size: None (TF's direct convolutions) or 2 / 4: the body's 3x3 convolutions
+        from conv2 on as Winograd F(m x m, 3 x 3) (`ops.winograd`), for CPU inference with oneDNN.
       variances: the priors' variances (box coder).
       match_threshold: IoU from which a prior matches a ground truth after bipartite matching.
       neg_pos_ratio, loc_weight: MultiBox loss parameters.
@@ -49,7 +51,7 @@ class SingleShotDetector:
 
     def __init__(self, net_fn, arg_scope_fn, prior_layers, num_classes, depth_multiplier=1.0,
                  data_format='NHWC', weight_decay=0.0005, weights_init='xavier', batch_norm=False,
-                 variances=box_coder.SSD_VARIANCES,
+                 winograd_tile_size=None, variances=box_coder.SSD_VARIANCES,
                  match_threshold=multibox_loss.SSD_MATCH_THRESHOLD,
                  neg_pos_ratio=multibox_loss.SSD_NEG_POS_RATIO,
                  loc_weight=multibox_loss.SSD_LOC_WEIGHT, postprocess_defaults=None):
@@ -62,6 +64,7 @@ class SingleShotDetector:
         self._weight_decay = weight_decay
         self._weights_init = weights_init
         self._batch_norm = batch_norm
+        self._winograd_tile_size = winograd_tile_size
         self.box_coder = box_coder.CenterSizeBoxCoder(variances=variances)
         self.matcher = matcher.Matcher(matched_threshold=match_threshold)
         self._neg_pos_ratio = neg_pos_ratio
@@ -87,7 +90,8 @@ class SingleShotDetector:
                                                data_format=self._data_format,
                                                weights_init=self._weights_init,
                                                batch_norm=self._batch_norm,
-                                               is_training=is_training)):
+                                               is_training=is_training,
+                                               winograd_tile_size=self._winograd_tile_size)):
             predictions, end_points = self._net_fn(
                 inputs, num_classes=self.num_classes, is_training=is_training,
                 depth_multiplier=self._depth_multiplier, data_format=self._data_format)

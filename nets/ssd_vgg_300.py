@@ -98,7 +98,9 @@ def _multibox_heads(end_points, num_classes, data_format):
 
 
 def ssd_vgg_300_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier',
-                          batch_norm=False, is_training=True):
-    """Weight decay 5e-4 (ssd_pascal.py), Xavier init (or 'he' from scratch), zero biases, ReLU."""
+                          batch_norm=False, is_training=True, winograd_tile_size=None):
+    """Weight decay 5e-4 (ssd_pascal.py), Xavier init (or 'he' from scratch), zero biases, ReLU;
+    optionally Winograd convolutions in the body (`vgg.vgg_arg_scope`)."""
     return vgg.vgg_arg_scope(weight_decay=weight_decay, data_format=data_format,
-                             weights_init=weights_init, batch_norm=batch_norm, is_training=is_training)
+                             weights_init=weights_init, batch_norm=batch_norm, is_training=is_training,
+                             winograd_tile_size=winograd_tile_size)

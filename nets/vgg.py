@@ -14,6 +14,8 @@ import math
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from tf1zoo.ops import winograd
+
 # (block name, number of 3x3 convolutions, output channels) of VGG16's five blocks.
 _VGG16_BLOCKS = (('conv1', 2, 64), ('conv2', 2, 128), ('conv3', 3, 256), ('conv4', 3, 512),
                  ('conv5', 3, 512))
@@ -91,14 +93,16 @@ def vgg_16_base(inputs, pool5_stride=1, fc6_dilation=6, depth_multiplier=1.0,
             with tf.variable_scope(block):
                 for index in range(1, num_convs + 1):
                     name = '%s_%d' % (block, index)
-                    net = slim.conv2d(net, scaled_depth(depth, depth_multiplier), [3, 3], scope=name)
+                    # slim.conv2d unless the arg_scope turns Winograd on (see vgg_arg_scope).
+                    net = winograd.conv2d(net, scaled_depth(depth, depth_multiplier), [3, 3],
+                                          scope=name)
                     end_points[name] = net
                     if name == final_endpoint:
                         return net, end_points
             net = _vgg_pool(net, block, pool5_stride)
             end_points['pool' + block[-1]] = net
         fc_depth = scaled_depth(_FC_REDUCED_DEPTH, depth_multiplier)
-        net = slim.conv2d(net, fc_depth, [3, 3], rate=fc6_dilation, scope='fc6')
+        net = winograd.conv2d(net, fc_depth, [3, 3], rate=fc6_dilation, scope='fc6')
         end_points['fc6'] = net
         if final_endpoint == 'fc6':
             return net, end_points
@@ -135,25 +139,31 @@ BATCH_NORM_DECAY = 0.9
 
 
 def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier', batch_norm=False,
-                  is_training=True):
+                  is_training=True, winograd_tile_size=None):
     """Caffe SSD's training set-up: L2 weight decay 5e-4, Xavier weights, zero biases, ReLU, SAME.
 
     ``batch_norm`` adds batch normalisation after every convolution of the arg_scope (ScratchDet,
     Zhu et al. 2019: what lets a VGG16 detector train from scratch); the released Caffe models have
     none, so it is off for them and for their converted weights. Prediction heads opt out
     (``normalizer_fn=None``). ``is_training`` selects batch or moving statistics.
+
+    ``winograd_tile_size`` (None, 2 or 4): the 3x3 stride-1 convolutions of the body, fc6 and the
+    heads with enough input channels (`winograd.MIN_INPUT_CHANNELS`) run as Winograd F(m x m, 3 x 3)
+    (`ops.winograd`; the same variables and, up to rounding, the same outputs), a CPU inference
+    speed-up where TF runs oneDNN's kernels. None: TF's direct convolutions.
     """
     normalizer = {}
     if batch_norm:
         normalizer = dict(normalizer_fn=slim.batch_norm, normalizer_params=dict(
             is_training=is_training, decay=BATCH_NORM_DECAY, scale=True, fused=True,
             data_format=data_format))
-    with slim.arg_scope([slim.conv2d, slim.conv2d_transpose], **normalizer,
+    with slim.arg_scope([slim.conv2d, slim.conv2d_transpose, winograd.conv2d], **normalizer,
                         activation_fn=tf.nn.relu,
                         weights_regularizer=slim.l2_regularizer(weight_decay),
                         weights_initializer=weights_initializer(weights_init),
                         biases_initializer=tf.zeros_initializer(),
                         padding='SAME',
                         data_format=data_format):
-        with slim.arg_scope([slim.max_pool2d], data_format=data_format) as scope:
+        with slim.arg_scope([slim.max_pool2d], data_format=data_format), \
+                slim.arg_scope([winograd.conv2d], tile_size=winograd_tile_size) as scope:
             return scope

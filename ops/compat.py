@@ -44,3 +44,13 @@ import tensorflow.compat.v1 as tf  # noqa: E402  (must follow the set-up above)
 
 tf.disable_eager_execution()
 tf.logging.set_verbosity(tf.logging.ERROR)
+
+
+def onednn_enabled():
+    """Whether TF runs oneDNN's CPU kernels in this process (``TF_ENABLE_ONEDNN_OPTS=1``, or TF's own
+    default on CPUs with AVX-512 VNNI / AMX); decided when TensorFlow loads."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # TF's own switch, not public API
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return os.environ.get('TF_ENABLE_ONEDNN_OPTS') == '1'

@@ -1,11 +1,13 @@
 """The SSD detector around the net: its priors, its loss and decoding, and a thin SSD300 that learns."""
 import numpy as np
 import overfit_check
+import pytest
 import tensorflow.compat.v1 as tf
+import tf_slim as slim
 
 from tf1zoo.datasets import standard_fields
 from tf1zoo.nets import nets_factory, single_shot_detector, ssd_vgg_300
-from tf1zoo.ops import anchor_generator
+from tf1zoo.ops import anchor_generator, winograd
 
 F = standard_fields.InputDataFields
 THIN = 0.125
@@ -35,3 +37,35 @@ def test_priors_come_from_the_built_maps_in_caffe_order():
 def test_thin_ssd300_overfits_two_images():
     first, last, out, groundtruth = overfit_check.train_on_two_images(_detector(), 300, steps=120)
     overfit_check.assert_learned(first, last, out, groundtruth)
+
+
+@pytest.mark.parametrize('model_name', ['ssd_vgg_300', 'refinedet320'])
+def test_winograd_body_restores_the_direct_nets_checkpoint_and_predicts_the_same(model_name, tmp_path):
+    spec = nets_factory.get_model_spec(model_name)
+    images = np.random.default_rng(0).uniform(-100, 100, (2, spec.image_size, spec.image_size, 3))
+
+    def predict(winograd_tile_size, restore):
+        # The thin net's layers have fewer channels than Winograd needs to pay: take it everywhere.
+        with tf.Graph().as_default(), tf.Session() as session, \
+                slim.arg_scope([winograd.conv2d], min_input_channels=1):
+            detector = spec.build(num_classes=3, depth_multiplier=THIN,
+                                  winograd_tile_size=winograd_tile_size)
+            predictions, _ = detector.predict(tf.constant(images, tf.float32), is_training=False)
+            saver = tf.train.Saver()
+            if restore:
+                saver.restore(session, str(tmp_path / 'model'))
+            else:
+                session.run(tf.global_variables_initializer())
+                saver.save(session, str(tmp_path / 'model'))
+            op_types = [op.type for op in tf.get_default_graph().get_operations()]
+            outputs = session.run({key: predictions[key] for key in predictions if key != 'anchors'})
+            return outputs, op_types
+
+    direct, direct_ops = predict(None, restore=False)
+    fast, fast_ops = predict(4, restore=True)
+    assert 'ExtractImagePatches' in fast_ops and 'ExtractImagePatches' not in direct_ops
+    # The strided and 1x1 convolutions stay direct.
+    assert 0 < fast_ops.count('Conv2D') < direct_ops.count('Conv2D') - 13
+    for key in direct:
+        scale = np.abs(direct[key]).max()
+        np.testing.assert_allclose(fast[key], direct[key], rtol=0, atol=1e-4 * scale)

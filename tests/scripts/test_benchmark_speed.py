@@ -1,9 +1,7 @@
-"""The benchmark scripts' arithmetic: speed ratios within rounds, and the Winograd experiment's algebra."""
-import numpy as np
+"""The speed benchmark's arithmetic: ratios taken within rounds, then their median."""
 import pytest
-import tensorflow.compat.v1 as tf
 
-from tf1zoo.scripts import benchmark_speed, benchmark_winograd
+from tf1zoo.scripts import benchmark_speed
 
 
 def _round(conv_flops_per_second, ours, torchvision, opencv):
@@ -37,16 +35,3 @@ def test_speed_ratios_are_taken_within_each_round_then_their_median_over_rounds(
     assert result['rounds'][1]['tensorflow']['ms_per_image'][2] == pytest.approx(200.0)
     assert result['rounds'][0]['torchvision']['training_images_per_second'] == pytest.approx(0.5)
     assert 'tensorflow_vs_torchvision_batch1: median 1.50x (rounds: 1.50, 1.50, 2.00)' in lines
-
-
-@pytest.mark.parametrize('variant', ['F2', 'F4'])
-@pytest.mark.parametrize('height, width', [(7, 7), (8, 5)])
-def test_winograd_convolution_equals_tensorflows_same_convolution(variant, height, width):
-    rng = np.random.default_rng(0)
-    inputs = rng.normal(size=(2, height, width, 3)).astype(np.float32)
-    kernel = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
-    with tf.Graph().as_default(), tf.Session() as session:
-        winograd, direct = session.run([
-            benchmark_winograd.winograd_conv2d(tf.constant(inputs), tf.constant(kernel), variant),
-            tf.nn.conv2d(inputs, kernel, 1, 'SAME')])
-    np.testing.assert_allclose(winograd, direct, rtol=1e-4, atol=1e-4)

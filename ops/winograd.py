@@ -1,0 +1,166 @@
+"""3x3 stride-1 convolutions by Winograd's minimal filtering, in plain TF ops (an inference speed-up).
+
+Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016): F(m x m, 3 x 3) computes
+an m x m output tile from an (m + 2) x (m + 2) input tile with (m + 2)^2 multiplies per input/output
+channel pair instead of 9 m^2, i.e. 4x fewer for F(4x4, 3x3). The result equals the direct convolution
+up to float rounding (relative error ~1e-5 for F(4x4) in float32); it is what OpenCV's DNN module and
+oneDNN do on CPUs. The three stages here are TF ops that oneDNN runs fast: input tiles
+(``extract_patches``) times the Kronecker product B^T (x) B^T, one matmul per tile position with the
+transformed filters, and the output transform A^T (x) A^T with ``depth_to_space``.
+
+Tensors are NHWC with static spatial sizes; the batch may be dynamic. Kernels are ``[3, 3, in, out]``
+as tf-slim stores them, so a net switches between the direct and the Winograd form without any change
+to its variables (`conv2d` below is a drop-in for ``slim.conv2d``).
+"""
+from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)
+import numpy as np
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+# Lavin & Gray (2016), section 4: input transform B^T, filter transform G, output transform A^T.
+_TRANSFORMS = {
+    2: dict(input_t=[[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+            filter_t=[[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]],
+            output_t=[[1, 1, 1, 0], [0, 1, -1, -1]]),
+    4: dict(input_t=[[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                     [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+            filter_t=[[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+                      [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
+            output_t=[[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0],
+                      [0, 1, -1, 8, -8, 1]]),
+}
+TILE_SIZES = tuple(sorted(_TRANSFORMS))
+# Below this many input channels the tile transforms cost more than the multiplies saved
+# (scripts/benchmark_winograd.py with oneDNN: VGG16's conv1_2, 64 channels at 300 x 300, runs at 0.65x
+# the direct convolution at batch 8; from 128 channels on, 1.1-2.2x).
+MIN_INPUT_CHANNELS = 128
+
+
+def _kron(matrix):
+    matrix = np.asarray(matrix, np.float32)
+    return np.kron(matrix, matrix)
+
+
+def transform_filters(kernel, tile_size=4):
+    """G g G^T for every channel pair: ``[3, 3, in, out]`` -> ``[(m + 2)^2, in, out]``."""
+    in_channels, out_channels = kernel.shape.as_list()[2:]
+    flat = tf.reshape(kernel, [9, in_channels * out_channels])
+    return tf.reshape(tf.matmul(_kron(_TRANSFORMS[tile_size]['filter_t']), flat),
+                      [(tile_size + 2) ** 2, in_channels, out_channels])
+
+
+def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_stages=False,
+                    scope=None):
+    """``tf.nn.conv2d(inputs, kernel, 1, padding, dilations=rate)`` for a 3x3 kernel, by Winograd's
+    F(m x m, 3 x 3).
+
+    A dilated kernel runs on the ``rate`` x ``rate`` interleaved sub-images (``tf.nn.with_space_to_batch``,
+    as TF's own atrous convolution does), where it is an ordinary 3x3 convolution.
+
+    Args:
+      inputs: float32 [batch, height, width, in_channels]; height and width static.
+      kernel: float32 [3, 3, in_channels, out_channels].
+      tile_size: m, the output tile size (2 or 4).
+      padding: 'SAME' or 'VALID'.
+      rate: dilation (1: none).
+      return_stages: also return the intermediate tensors {'tiles', 'transformed_tiles', 'filters',
+        'products'} (for benchmarks; rate 1 only).
+      scope: name scope.
+
+    Returns:
+      float32 [batch, out_height, out_width, out_channels] (SAME: the input's size; VALID: 2 * rate
+      smaller).
+    """
+    if return_stages and rate != 1:
+        raise ValueError('return_stages needs rate 1, got %r' % rate)
+    with tf.name_scope(scope, 'winograd_conv2d', [inputs, kernel]):
+        if rate == 1:
+            return _winograd_conv2d(inputs, kernel, tile_size, padding, return_stages)
+        return tf.nn.with_space_to_batch(
+            inputs, dilation_rate=[rate, rate], padding=padding, filter_shape=[3, 3],
+            op=lambda sub_images, num_spatial_dims, sub_padding: _winograd_conv2d(
+                sub_images, kernel, tile_size, sub_padding))
+
+
+def _winograd_conv2d(inputs, kernel, tile_size, padding, return_stages=False):
+    spec = _TRANSFORMS[tile_size]
+    tile_in = tile_size + 2
+    positions = tile_in ** 2
+    height, width, in_channels = inputs.shape.as_list()[1:]
+    out_channels = kernel.shape.as_list()[-1]
+    border = {'SAME': 1, 'VALID': 0}[padding]
+    out_height, out_width = height + 2 * border - 2, width + 2 * border - 2
+    tiles_y, tiles_x = -(-out_height // tile_size), -(-out_width // tile_size)
+    # SAME's one-pixel border, then zeros up to whole tiles.
+    padded = tf.pad(inputs, [[0, 0], [border, tiles_y * tile_size + 2 - height - border],
+                             [border, tiles_x * tile_size + 2 - width - border], [0, 0]])
+    tiles = tf.image.extract_patches(padded, [1, tile_in, tile_in, 1], [1, tile_size, tile_size, 1],
+                                     [1, 1, 1, 1], 'VALID')
+    # [batch, ty, tx, (row, column, in)] -> [position, tile, in]
+    tiles = tf.transpose(tf.reshape(tiles, [-1, positions, in_channels]), [1, 0, 2])
+    transformed = tf.reshape(tf.matmul(_kron(spec['input_t']), tf.reshape(tiles, [positions, -1])),
+                             [positions, -1, in_channels])
+    filters = transform_filters(kernel, tile_size)
+    products = tf.matmul(transformed, filters)  # [position, tile, out]
+    outputs = tf.matmul(_kron(spec['output_t']), tf.reshape(products, [positions, -1]))
+    # [(row, column), batch, ty, tx, out] -> [batch, ty, tx, (row, column, out)] -> pixels
+    outputs = tf.reshape(outputs, [tile_size ** 2, -1, tiles_y, tiles_x, out_channels])
+    outputs = tf.reshape(tf.transpose(outputs, [1, 2, 3, 0, 4]),
+                         [-1, tiles_y, tiles_x, tile_size ** 2 * out_channels])
+    outputs = tf.nn.depth_to_space(outputs, tile_size)[:, :out_height, :out_width, :]
+    if return_stages:
+        return outputs, {'tiles': tiles, 'transformed_tiles': transformed, 'filters': filters,
+                         'products': products}
+    return outputs
+
+
+def applies(inputs, kernel_size, stride=1, padding='SAME', rate=1, data_format='NHWC',
+            min_input_channels=MIN_INPUT_CHANNELS):
+    """Whether `conv2d` takes the Winograd path for these arguments (else it is ``slim.conv2d``):
+    a 3x3 kernel, stride 1, the same dilation both ways, NHWC, static spatial sizes and at least
+    ``min_input_channels`` input channels."""
+    sizes, strides, rates = (list(value) if isinstance(value, (list, tuple)) else [value] * 2
+                             for value in (kernel_size, stride, rate))
+    return (sizes == [3, 3] and strides == [1, 1] and rates[0] == rates[1]
+            and padding in ('SAME', 'VALID') and data_format in (None, 'NHWC')
+            and None not in inputs.shape.as_list()[1:] and inputs.shape.as_list()[-1] >= min_input_channels)
+
+
+@slim.add_arg_scope
+def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME', data_format=None, rate=1,
+           activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
+           weights_initializer=slim.xavier_initializer(), weights_regularizer=None,
+           biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
+           trainable=True, scope=None, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS):
+    """``slim.conv2d``, or with ``tile_size`` 2 or 4 the Winograd convolution where it `applies`
+    (3x3, stride 1, NHWC, enough input channels); nets set ``tile_size`` through an arg_scope.
+
+    The variables are slim.conv2d's (``<scope>/weights`` [3, 3, in, out], ``<scope>/biases`` unless
+    a normalizer is given), with the same initialisers, regularisers and model-variable collections,
+    so checkpoints load either way. Other arguments fall through to ``slim.conv2d`` unchanged.
+    """
+    if tile_size is None or not applies(inputs, kernel_size, stride, padding, rate, data_format,
+                                        min_input_channels):
+        return slim.conv2d(inputs, num_outputs, kernel_size, stride=stride, padding=padding,
+                           data_format=data_format, rate=rate, activation_fn=activation_fn,
+                           normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                           weights_initializer=weights_initializer,
+                           weights_regularizer=weights_regularizer,
+                           biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                           reuse=reuse, trainable=trainable, scope=scope)
+    with tf.variable_scope(scope, 'Conv', [inputs], reuse=reuse):
+        in_channels = inputs.shape.as_list()[-1]
+        weights = slim.model_variable('weights', shape=[3, 3, in_channels, num_outputs],
+                                      initializer=weights_initializer, regularizer=weights_regularizer,
+                                      trainable=trainable)
+        rate_value = rate[0] if isinstance(rate, (list, tuple)) else rate
+        outputs = winograd_conv2d(inputs, weights, tile_size, padding, rate_value)
+        if normalizer_fn is not None:
+            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            biases = slim.model_variable('biases', shape=[num_outputs], initializer=biases_initializer,
+                                         regularizer=biases_regularizer, trainable=trainable)
+            outputs = tf.nn.bias_add(outputs, biases)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+    return outputs

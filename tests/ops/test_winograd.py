@@ -1,0 +1,99 @@
+"""Winograd convolutions equal the direct ones (a NumPy correlation), and the layer is slim.conv2d's twin."""
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from tf1zoo.ops import winograd
+
+
+def numpy_conv2d(inputs, kernel, padding, rate):
+    """Direct 3x3 cross-correlation, NHWC, stride 1, zero padding as TF's SAME / VALID."""
+    border = rate if padding == 'SAME' else 0
+    padded = np.pad(inputs, [(0, 0), (border, border), (border, border), (0, 0)])
+    out_height = padded.shape[1] - 2 * rate
+    out_width = padded.shape[2] - 2 * rate
+    outputs = np.zeros(inputs.shape[:1] + (out_height, out_width, kernel.shape[-1]))
+    for row in range(3):
+        for column in range(3):
+            window = padded[:, row * rate:row * rate + out_height, column * rate:column * rate + out_width]
+            outputs += np.einsum('nhwc,ck->nhwk', window.astype(np.float64), kernel[row, column])
+    return outputs
+
+
+@pytest.mark.parametrize('tile_size', winograd.TILE_SIZES)
+@pytest.mark.parametrize('height, width, padding, rate', [
+    (7, 7, 'SAME', 1), (8, 5, 'SAME', 1), (9, 6, 'VALID', 1), (4, 4, 'SAME', 1),
+    (11, 9, 'SAME', 3), (13, 13, 'VALID', 2)])
+def test_winograd_convolution_equals_the_direct_correlation(tile_size, height, width, padding, rate):
+    rng = np.random.default_rng(height * width + rate)
+    inputs = rng.normal(size=(2, height, width, 3)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, 3, 5)).astype(np.float32)
+    with tf.Graph().as_default(), tf.Session() as session:
+        # The batch is left dynamic, as in evaluation.
+        placeholder = tf.placeholder(tf.float32, [None, height, width, 3])
+        outputs = winograd.winograd_conv2d(placeholder, tf.constant(kernel), tile_size, padding, rate)
+        result = session.run(outputs, {placeholder: inputs})
+    np.testing.assert_allclose(result, numpy_conv2d(inputs, kernel, padding, rate), rtol=1e-4, atol=1e-4)
+
+
+def test_filter_transform_is_g_kernel_g_transposed_per_channel_pair():
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(3, 3, 2, 4)).astype(np.float32)
+    # Lavin & Gray's F(2x2, 3x3) filter transform G.
+    g = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]])
+    with tf.Graph().as_default(), tf.Session() as session:
+        transformed = session.run(winograd.transform_filters(tf.constant(kernel), 2))
+    expected = np.einsum('ai,ijck,bj->abck', g, kernel, g).reshape(16, 2, 4)
+    np.testing.assert_allclose(transformed, expected, rtol=1e-6, atol=1e-6)
+
+
+def _layer_outputs(build, inputs):
+    """Outputs, variable names/shapes, regularisation-loss count and op types of a conv layer built by
+    ``build``, its variables set to values drawn from their names (so both builds share them)."""
+    with tf.Graph().as_default(), tf.Session() as session:
+        outputs = build(tf.constant(inputs))
+        session.run(tf.global_variables_initializer())
+        for variable in tf.global_variables():
+            rng = np.random.default_rng(sum(map(ord, variable.op.name)))
+            variable.load(rng.uniform(0.5, 1.5, variable.shape.as_list()).astype(np.float32), session)
+        names = {variable.op.name: variable.shape.as_list() for variable in tf.model_variables()}
+        return (session.run(outputs), names, len(tf.losses.get_regularization_losses()),
+                {op.type for op in tf.get_default_graph().get_operations()})
+
+
+@pytest.mark.parametrize('batch_norm', [False, True])
+def test_layer_has_slim_conv2ds_variables_and_outputs(batch_norm):
+    inputs = np.random.default_rng(1).normal(size=(2, 9, 9, 4)).astype(np.float32)
+    normalizer = dict(normalizer_fn=slim.batch_norm,
+                      normalizer_params=dict(is_training=False, scale=True)) if batch_norm else {}
+
+    def build(conv, **tile):
+        def layer(images):
+            with slim.arg_scope([slim.conv2d, winograd.conv2d], weights_regularizer=slim.l2_regularizer(1e-3),
+                                biases_initializer=tf.constant_initializer(0.5), **normalizer):
+                return conv(images, 6, [3, 3], scope='block/conv', **tile)
+        return layer
+
+    direct, direct_names, direct_losses, _ = _layer_outputs(build(slim.conv2d), inputs)
+    fast, fast_names, fast_losses, op_types = _layer_outputs(
+        build(winograd.conv2d, tile_size=4, min_input_channels=4), inputs)
+    assert fast_names == direct_names
+    assert ('block/conv/biases' in fast_names) is not batch_norm
+    assert fast_losses == direct_losses == 1
+    assert 'Conv2D' not in op_types and 'ExtractImagePatches' in op_types
+    np.testing.assert_allclose(fast, direct, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_falls_through_to_slim_where_winograd_does_not_apply():
+    inputs = tf.zeros([1, 8, 8, winograd.MIN_INPUT_CHANNELS])
+    assert winograd.applies(inputs, [3, 3], rate=6)
+    assert not winograd.applies(inputs, [3, 3], stride=2)
+    assert not winograd.applies(inputs, [1, 1])
+    assert not winograd.applies(tf.zeros([1, 128, 8, 8]), [3, 3], data_format='NCHW')
+    assert not winograd.applies(tf.zeros([1, 8, 8, winograd.MIN_INPUT_CHANNELS - 1]), [3, 3])
+    for arguments in (dict(stride=2), dict(kernel_size=[1, 1])):
+        with tf.Graph().as_default():
+            winograd.conv2d(tf.zeros([1, 8, 8, winograd.MIN_INPUT_CHANNELS]), 4,
+                            **{'kernel_size': [3, 3], **arguments}, tile_size=4)
+            assert 'Conv2D' in {op.type for op in tf.get_default_graph().get_operations()}
