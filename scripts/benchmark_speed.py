@@ -1,22 +1,26 @@
 """SSD300's speed on this machine, beside its peers, in one run.
 
-    python scripts/benchmark_speed.py --output_json=benchmarks/speed.json
+    TF_ENABLE_ONEDNN_OPTS=1 python scripts/benchmark_speed.py --output_json=benchmarks/speed.json
 
 Measures, for the full-width SSD300 (or --model_name=refinedet320; or thinned by --depth_multiplier):
 
-* inference latency per batch (network + DetectionOutput post-processing) at each --batch_sizes, with
-  TensorFlow's kernels and with XLA auto-clustering (on an AVX2 CPU TF's x86 wheel uses Eigen's
-  kernels unless ``TF_ENABLE_ONEDNN_OPTS=1`` is set; the JSON records which ran);
+* inference latency per batch (network + DetectionOutput post-processing) at each --batch_sizes, for
+  each --tf_variants: TF's direct convolutions, Winograd F(4x4, 3x3) ones (`ops/winograd.py`), and
+  XLA auto-clustering. The kernels are Eigen's on an AVX2 CPU unless ``TF_ENABLE_ONEDNN_OPTS=1`` is
+  set (TF's x86 wheel turns oneDNN on by itself only on AVX-512 VNNI / AMX CPUs); the JSON records
+  which ran;
 * training images/s (MultiBox loss + Momentum step) at --train_batch_size;
 * the same for torchvision's ``ssd300_vgg16`` (random weights; its own pre- and post-processing) where
   torch is installed, and OpenCV 4.x DNN running the official deploy prototxt with random weights;
 * the hardware bound: the net's FLOPs (TF's profiler) over the throughput a single plain 3x3
   convolution reaches in TensorFlow here.
 
-Inputs are random 300 x 300 images (network inputs, already normalised) and random ground truth; every
-timing is the median of --num_iters runs after --warmup_iters. Prints a table and writes JSON.
+Everything runs --rounds times, the systems one after the other in each round; ratios are taken
+within a round and their median reported. Inputs are random 300 x 300 images (network inputs, already
+normalised) and random ground truth; a round's timing is the median of --num_iters runs after
+--warmup_iters. Prints a table and writes JSON.
 """
-from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+from tf1zoo.ops import compat  # (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
 # isort: split
 import json
@@ -56,6 +60,9 @@ def define_flags(flag_values=flags.FLAGS):
     define.integer('rounds', 3, 'Times the whole set of measurements runs, the systems one after the '
                    'other in each, so that a drift of the machine\'s speed hits all alike; speed-ups '
                    'are taken within a round and their median over rounds reported.')
+    define.list('tf_variants', list(TF_VARIANTS), 'This repository\'s configurations to time: direct '
+                '(TF\'s convolutions), winograd (ops/winograd.py F(4x4, 3x3); inference only), xla '
+                '(direct, XLA auto-clustering).')
     define.list('peers', ['torchvision', 'opencv'], 'Peers to measure where installed.')
     define.string('deploy_prototxt', _DEFAULT_DEPLOY, 'SSD300 deploy prototxt for the OpenCV peer.')
     define.string('output_json', None, 'Where to write the results (optional).')
@@ -69,6 +76,12 @@ def _random_inputs(rng, batch_size, values):
     """Network inputs: random [batch, size, size, 3] pixels minus a mean, as the preprocessing gives."""
     size = _image_size(values)
     return rng.uniform(-120, 130, (batch_size, size, size, 3)).astype(np.float32)
+
+
+# Name in the results -> (winograd_tile_size, XLA auto-clustering, trains).
+TF_VARIANTS = {'direct': ('tensorflow', None, False, True),
+               'winograd': ('tensorflow_winograd', 4, False, False),
+               'xla': ('tensorflow_xla', None, True, True)}
 
 
 def _session_config(xla):
@@ -87,13 +100,14 @@ def _random_groundtruth(batch_size, rng):
             'num_groundtruth_boxes': tf.fill([batch_size], 2)}
 
 
-def tf_inference_seconds(batch_size, values, xla):
+def tf_inference_seconds(batch_size, values, xla, winograd_tile_size=None):
     """Seconds per batch of the detector's inference, post-processing included."""
     rng = np.random.default_rng(0)
     images = _random_inputs(rng, batch_size, values)
     with tf.Graph().as_default():
         detector = nets_factory.get_model_spec(values.model_name).build(
-            _NUM_CLASSES, depth_multiplier=values.depth_multiplier)
+            _NUM_CLASSES, depth_multiplier=values.depth_multiplier,
+            winograd_tile_size=winograd_tile_size)
         inputs = tf.placeholder(tf.float32, images.shape)
         predictions, _ = detector.predict(inputs, is_training=False)
         detections = detector.postprocess(predictions)
@@ -194,10 +208,11 @@ def opencv_seconds(batch_sizes, values):
 def measure_round(values, batch_sizes):
     """One round: every system's timings, one system after the other (times in seconds)."""
     timings = {'tf_conv3x3_flops_per_second': tf_conv_flops_per_second(values)}
-    for name, xla in (('tensorflow', False), ('tensorflow_xla', True)):
-        timings[name] = {'inference': {size: tf_inference_seconds(size, values, xla)
+    for variant in values.tf_variants:
+        name, winograd_tile_size, xla, trains = TF_VARIANTS[variant]
+        timings[name] = {'inference': {size: tf_inference_seconds(size, values, xla, winograd_tile_size)
                                        for size in batch_sizes}}
-        if values.train_batch_size:
+        if values.train_batch_size and trains:
             timings[name]['training'] = tf_training_seconds(values.train_batch_size, values, xla)
     # The peers are the paper's SSD300: a thinned or other net has none to compare with.
     peers = values.peers if (values.model_name, values.depth_multiplier) == ('ssd_vgg_300', 1.0) else []
@@ -213,7 +228,8 @@ def measure(values):
     batch_sizes = [int(size) for size in values.batch_sizes]
     result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
                           platform.machine(), 'tensorflow': tf.__version__,
-                          'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')},
+                          'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS'),
+                          'onednn_kernels': compat.onednn_enabled()},
               'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier,
               'flops_per_image': tf_forward_flops(values), 'rounds': []}
     for _ in tqdm.trange(values.rounds, desc='rounds'):
@@ -221,7 +237,8 @@ def measure(values):
     return result
 
 
-_SYSTEMS = ('tensorflow', 'tensorflow_xla', 'torchvision', 'opencv')
+_OURS = tuple(name for name, _, _, _ in TF_VARIANTS.values())
+_SYSTEMS = _OURS + ('torchvision', 'opencv')
 
 
 def _round_ratios(timings, batch_sizes):
@@ -229,7 +246,7 @@ def _round_ratios(timings, batch_sizes):
     per-image latency over the round's bound."""
     ratios = {}
     bound = timings['bound_seconds_per_image']
-    for ours in ('tensorflow', 'tensorflow_xla'):
+    for ours in (name for name in _OURS if timings.get(name)):
         for size in batch_sizes:
             ratios['%s_batch%d_latency_over_bound' % (ours, size)] = (
                 timings[ours]['inference'][size] / size / bound)

@@ -13,11 +13,13 @@ import tqdm
 
 from tf1zoo.datasets import input_pipeline, standard_fields
 from tf1zoo.nets import nets_factory
+from tf1zoo.ops import compat
 from tf1zoo.preprocessing import preprocessing_factory
 from tf1zoo.scripts import checkpoint_info
 
 fields = standard_fields.InputDataFields
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+WINOGRAD_CHOICES = ('auto', 'off', '2', '4')
 _SETTING_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'class_names',
                  'input_convention')
 
@@ -63,6 +65,10 @@ def define_model_flags(define):
     define.integer('keep_top_k', None, 'Detections kept per image (default: the model\'s; SSD300: 200).')
     define.bool('moving_averages', True, 'Use the weights\' moving averages where the checkpoint '
                 'holds them (train_ssd.py --moving_average_decay).')
+    define.enum('winograd', 'auto', list(WINOGRAD_CHOICES),
+                'Winograd F(m x m, 3 x 3) for the wide 3x3 convolutions (ops/winograd.py; same outputs '
+                'up to rounding): auto = F(4x4) where TF runs oneDNN\'s CPU kernels '
+                '(TF_ENABLE_ONEDNN_OPTS=1; faster there, slower on Eigen\'s), off = TF\'s direct ones.')
 
 
 def model_settings_from_flags(values, **overrides):
@@ -74,8 +80,20 @@ def model_settings_from_flags(values, **overrides):
 
 def detection_options(values):
     """`iterate_detections`' keyword arguments from `define_model_flags`' flags."""
-    return dict(use_moving_averages=values.moving_averages, score_threshold=values.select_threshold,
-                iou_threshold=values.nms_threshold, keep_top_k=values.keep_top_k)
+    return dict(use_moving_averages=values.moving_averages,
+                winograd_tile_size=winograd_tile_size(values.winograd),
+                score_threshold=values.select_threshold, iou_threshold=values.nms_threshold,
+                keep_top_k=values.keep_top_k)
+
+
+def winograd_tile_size(choice):
+    """The detector's ``winograd_tile_size`` for a --winograd choice: 'auto' is 4 on a CPU-only
+    machine whose TF runs oneDNN kernels (measured faster there; on Eigen's kernels or a GPU the
+    direct convolutions are), else None."""
+    if choice == 'auto':
+        cpu_only = not tf.config.list_physical_devices('GPU')
+        return 4 if cpu_only and compat.onednn_enabled() else None
+    return None if choice == 'off' else int(choice)
 
 
 def list_images(images):
@@ -125,12 +143,13 @@ def tfrecord_dataset(files, settings, batch_size):
 
 
 def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None, data_format='NHWC',
-                       use_moving_averages=True, **postprocess_overrides):
+                       use_moving_averages=True, winograd_tile_size=None, **postprocess_overrides):
     """Restores the checkpoint and yields one dict of NumPy arrays per image.
 
     ``dataset_fn()`` builds the batched dataset (`image_files_dataset`, `tfrecord_dataset`) inside
     the inference graph. ``use_moving_averages``: restore each weight from its moving average where the
-    checkpoint holds one (training with ``moving_average_decay``).
+    checkpoint holds one (training with ``moving_average_decay``). ``winograd_tile_size``: see
+    `nets.single_shot_detector.SingleShotDetector`.
 
     Each dict holds ``source_id`` (str), ``filename`` (str), ``original_image_shape`` ``[3]``,
     ``detection_boxes`` ``[n, 4]``, ``detection_scores`` ``[n]``, ``detection_classes`` ``[n]``
@@ -140,7 +159,8 @@ def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None,
         batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
         detector = nets_factory.get_model_spec(settings['model_name']).build(
             settings['num_classes'], depth_multiplier=settings['depth_multiplier'],
-            data_format=data_format, batch_norm=settings['batch_norm'])
+            data_format=data_format, batch_norm=settings['batch_norm'],
+            winograd_tile_size=winograd_tile_size)
         predictions, _ = detector.predict(batch[fields.image], is_training=False)
         outputs = detector.postprocess(predictions, **postprocess_overrides)
         outputs.update({key: batch[key] for key in batch if key != fields.image})

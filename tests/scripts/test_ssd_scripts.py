@@ -97,3 +97,28 @@ def test_detect_writes_json_and_pictures(trained):
             assert synthetic_shapes.CLASS_NAMES[detection['class_id'] - 1] == detection['class_name']
             assert np.all((np.array(detection['box']) >= 0) & (np.array(detection['box']) <= 1))
         assert os.path.exists(os.path.join(output_dir, name[:-len('.jpg')] + '.png'))
+
+
+def test_detect_with_winograd_convolutions_finds_the_same_boxes(trained):
+    images = os.path.join(trained['voc_dir'], 'JPEGImages')
+    path = os.path.join(images, sorted(os.listdir(images))[0])
+    found = {}
+    for choice in ('off', '4'):
+        output_dir = os.path.join(trained['root'], 'detections_winograd_' + choice)
+        found[choice] = detect.run(script_flags.parse(
+            detect.define_flags, checkpoint_path=trained['train_dir'], images=path,
+            output_dir=output_dir, winograd=choice, keep_top_k=5, select_threshold=0.0,
+            write_images=False))
+    (direct,), (fast,) = found['off'].values(), found['4'].values()
+    assert [d['class_id'] for d in fast] == [d['class_id'] for d in direct]
+    np.testing.assert_allclose([d['score'] for d in fast], [d['score'] for d in direct], atol=1e-4)
+    np.testing.assert_allclose([d['box'] for d in fast], [d['box'] for d in direct], atol=1e-4)
+
+
+def test_winograd_auto_follows_the_cpu_kernels(monkeypatch):
+    monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: True)
+    assert inference_lib.winograd_tile_size('auto') == 4
+    monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: False)
+    assert inference_lib.winograd_tile_size('auto') is None
+    assert inference_lib.winograd_tile_size('off') is None
+    assert inference_lib.winograd_tile_size('2') == 2
