@@ -150,7 +150,9 @@ def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'
     ``winograd_tile_size`` (None, 2 or 4): the 3x3 stride-1 convolutions of the body, fc6 and the
     heads with enough input channels (`winograd.MIN_INPUT_CHANNELS`) run as Winograd F(m x m, 3 x 3)
     (`ops.winograd`; the same variables and, up to rounding, the same outputs), a CPU inference
-    speed-up where TF runs oneDNN's kernels. None: TF's direct convolutions.
+    speed-up where TF runs oneDNN's kernels. None: TF's direct convolutions. Outside training the
+    transformed filters are cached in local variables: run ``tf.local_variables_initializer()`` after
+    restoring the weights.
     """
     normalizer = {}
     if batch_norm:
@@ -165,5 +167,6 @@ def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'
                         padding='SAME',
                         data_format=data_format):
         with slim.arg_scope([slim.max_pool2d], data_format=data_format), \
-                slim.arg_scope([winograd.conv2d], tile_size=winograd_tile_size) as scope:
+                slim.arg_scope([winograd.conv2d], tile_size=winograd_tile_size,
+                               cache_filters=not is_training) as scope:
             return scope

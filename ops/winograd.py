@@ -10,7 +10,11 @@ transformed filters, and the output transform A^T (x) A^T with ``depth_to_space`
 
 Tensors are NHWC with static spatial sizes; the batch may be dynamic. Kernels are ``[3, 3, in, out]``
 as tf-slim stores them, so a net switches between the direct and the Winograd form without any change
-to its variables (`conv2d` below is a drop-in for ``slim.conv2d``).
+to its variables (`conv2d` below is a drop-in for ``slim.conv2d``). For inference `conv2d` can keep the
+transformed filters in a local variable (``cache_filters``): transforming them on every run writes
+(m + 2)^2 / 9 times the weights, ~360 MB per SSD300 image, which would cost more than the convolutions
+save at batch 1. The cache is filled by ``tf.local_variables_initializer()``, to be run after the
+weights are restored (TF1's Scaffold does so; `scripts/inference_lib.py` too).
 """
 from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)
 import numpy as np
@@ -50,7 +54,7 @@ def transform_filters(kernel, tile_size=4):
 
 
 def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_stages=False,
-                    scope=None):
+                    filters_transformed=False, scope=None):
     """``tf.nn.conv2d(inputs, kernel, 1, padding, dilations=rate)`` for a 3x3 kernel, by Winograd's
     F(m x m, 3 x 3).
 
@@ -65,6 +69,7 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_
       rate: dilation (1: none).
       return_stages: also return the intermediate tensors {'tiles', 'transformed_tiles', 'filters',
         'products'} (for benchmarks; rate 1 only).
+      filters_transformed: ``kernel`` is already `transform_filters`' [(m + 2)^2, in, out].
       scope: name scope.
 
     Returns:
@@ -74,20 +79,21 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_
     if return_stages and rate != 1:
         raise ValueError('return_stages needs rate 1, got %r' % rate)
     with tf.name_scope(scope, 'winograd_conv2d', [inputs, kernel]):
+        filters = kernel if filters_transformed else transform_filters(kernel, tile_size)
         if rate == 1:
-            return _winograd_conv2d(inputs, kernel, tile_size, padding, return_stages)
+            return _winograd_conv2d(inputs, filters, tile_size, padding, return_stages)
         return tf.nn.with_space_to_batch(
             inputs, dilation_rate=[rate, rate], padding=padding, filter_shape=[3, 3],
             op=lambda sub_images, num_spatial_dims, sub_padding: _winograd_conv2d(
-                sub_images, kernel, tile_size, sub_padding))
+                sub_images, filters, tile_size, sub_padding))
 
 
-def _winograd_conv2d(inputs, kernel, tile_size, padding, return_stages=False):
+def _winograd_conv2d(inputs, filters, tile_size, padding, return_stages=False):
     spec = _TRANSFORMS[tile_size]
     tile_in = tile_size + 2
     positions = tile_in ** 2
     height, width, in_channels = inputs.shape.as_list()[1:]
-    out_channels = kernel.shape.as_list()[-1]
+    out_channels = filters.shape.as_list()[-1]
     border = {'SAME': 1, 'VALID': 0}[padding]
     out_height, out_width = height + 2 * border - 2, width + 2 * border - 2
     tiles_y, tiles_x = -(-out_height // tile_size), -(-out_width // tile_size)
@@ -100,7 +106,6 @@ def _winograd_conv2d(inputs, kernel, tile_size, padding, return_stages=False):
     tiles = tf.transpose(tf.reshape(tiles, [-1, positions, in_channels]), [1, 0, 2])
     transformed = tf.reshape(tf.matmul(_kron(spec['input_t']), tf.reshape(tiles, [positions, -1])),
                              [positions, -1, in_channels])
-    filters = transform_filters(kernel, tile_size)
     products = tf.matmul(transformed, filters)  # [position, tile, out]
     outputs = tf.matmul(_kron(spec['output_t']), tf.reshape(products, [positions, -1]))
     # [(row, column), batch, ty, tx, out] -> [batch, ty, tx, (row, column, out)] -> pixels
@@ -131,13 +136,17 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME', data_form
            activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
            weights_initializer=slim.xavier_initializer(), weights_regularizer=None,
            biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
-           trainable=True, scope=None, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS):
+           trainable=True, scope=None, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS,
+           cache_filters=False):
     """``slim.conv2d``, or with ``tile_size`` 2 or 4 the Winograd convolution where it `applies`
     (3x3, stride 1, NHWC, enough input channels); nets set ``tile_size`` through an arg_scope.
 
     The variables are slim.conv2d's (``<scope>/weights`` [3, 3, in, out], ``<scope>/biases`` unless
     a normalizer is given), with the same initialisers, regularisers and model-variable collections,
     so checkpoints load either way. Other arguments fall through to ``slim.conv2d`` unchanged.
+    ``cache_filters`` (inference only: no gradient reaches the weights through the cache) adds the
+    local variable ``<scope>/winograd_filters``, the transformed weights as of
+    ``tf.local_variables_initializer()``.
     """
     if tile_size is None or not applies(inputs, kernel_size, stride, padding, rate, data_format,
                                         min_input_channels):
@@ -153,8 +162,13 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME', data_form
         weights = slim.model_variable('weights', shape=[3, 3, in_channels, num_outputs],
                                       initializer=weights_initializer, regularizer=weights_regularizer,
                                       trainable=trainable)
+        filters = transform_filters(weights, tile_size)
+        if cache_filters:
+            filters = tf.get_variable('winograd_filters', initializer=filters, trainable=False,
+                                      collections=[tf.GraphKeys.LOCAL_VARIABLES])
         rate_value = rate[0] if isinstance(rate, (list, tuple)) else rate
-        outputs = winograd_conv2d(inputs, weights, tile_size, padding, rate_value)
+        outputs = winograd_conv2d(inputs, filters, tile_size, padding, rate_value,
+                                  filters_transformed=True)
         if normalizer_fn is not None:
             outputs = normalizer_fn(outputs, **(normalizer_params or {}))
         elif biases_initializer is not None:

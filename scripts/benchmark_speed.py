@@ -113,6 +113,7 @@ def tf_inference_seconds(batch_size, values, xla, winograd_tile_size=None):
         detections = detector.postprocess(predictions)
         with tf.Session(config=_session_config(xla)) as session:
             session.run(tf.global_variables_initializer())
+            session.run(tf.local_variables_initializer())  # Winograd's filter caches
             return median_seconds(lambda: session.run(detections, {inputs: images}),
                                    values.warmup_iters, values.num_iters)
 

@@ -168,6 +168,7 @@ def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None,
         with tf.Session() as session, tqdm.tqdm(total=num_images, unit='img',
                                                  desc='detect') as progress:
             saver.restore(session, checkpoint_prefix)
+            session.run(tf.local_variables_initializer())  # caches computed from the restored weights
             while True:
                 try:
                     values = session.run(outputs)

@@ -54,6 +54,7 @@ def test_winograd_body_restores_the_direct_nets_checkpoint_and_predicts_the_same
             saver = tf.train.Saver()
             if restore:
                 saver.restore(session, str(tmp_path / 'model'))
+                session.run(tf.local_variables_initializer())
             else:
                 session.run(tf.global_variables_initializer())
                 saver.save(session, str(tmp_path / 'model'))

@@ -57,13 +57,14 @@ def _layer_outputs(build, inputs):
         for variable in tf.global_variables():
             rng = np.random.default_rng(sum(map(ord, variable.op.name)))
             variable.load(rng.uniform(0.5, 1.5, variable.shape.as_list()).astype(np.float32), session)
+        session.run(tf.local_variables_initializer())  # filter caches, from the loaded weights
         names = {variable.op.name: variable.shape.as_list() for variable in tf.model_variables()}
         return (session.run(outputs), names, len(tf.losses.get_regularization_losses()),
                 {op.type for op in tf.get_default_graph().get_operations()})
 
 
-@pytest.mark.parametrize('batch_norm', [False, True])
-def test_layer_has_slim_conv2ds_variables_and_outputs(batch_norm):
+@pytest.mark.parametrize('batch_norm, cache_filters', [(False, False), (True, False), (False, True)])
+def test_layer_has_slim_conv2ds_variables_and_outputs(batch_norm, cache_filters):
     inputs = np.random.default_rng(1).normal(size=(2, 9, 9, 4)).astype(np.float32)
     normalizer = dict(normalizer_fn=slim.batch_norm,
                       normalizer_params=dict(is_training=False, scale=True)) if batch_norm else {}
@@ -77,7 +78,7 @@ def test_layer_has_slim_conv2ds_variables_and_outputs(batch_norm):
 
     direct, direct_names, direct_losses, _ = _layer_outputs(build(slim.conv2d), inputs)
     fast, fast_names, fast_losses, op_types = _layer_outputs(
-        build(winograd.conv2d, tile_size=4, min_input_channels=4), inputs)
+        build(winograd.conv2d, tile_size=4, min_input_channels=4, cache_filters=cache_filters), inputs)
     assert fast_names == direct_names
     assert ('block/conv/biases' in fast_names) is not batch_norm
     assert fast_losses == direct_losses == 1
@@ -97,3 +98,13 @@ def test_layer_falls_through_to_slim_where_winograd_does_not_apply():
             winograd.conv2d(tf.zeros([1, 8, 8, winograd.MIN_INPUT_CHANNELS]), 4,
                             **{'kernel_size': [3, 3], **arguments}, tile_size=4)
             assert 'Conv2D' in {op.type for op in tf.get_default_graph().get_operations()}
+
+
+def test_filter_cache_is_a_local_variable_outside_checkpoints_and_training():
+    with tf.Graph().as_default():
+        winograd.conv2d(tf.zeros([1, 8, 8, 2]), 4, [3, 3], tile_size=2, min_input_channels=1,
+                        cache_filters=True, scope='cached')
+        assert [v.op.name for v in tf.local_variables()] == ['cached/winograd_filters']
+        assert tf.local_variables()[0].shape.as_list() == [16, 2, 4]
+        assert sorted(v.op.name for v in tf.global_variables()) == ['cached/biases', 'cached/weights']
+        assert tf.local_variables()[0] not in tf.trainable_variables()
