@@ -15,7 +15,7 @@ import time
 
 import tensorflow.compat.v1 as tf
 import tqdm
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import dataset_factory, input_pipeline
 from tf1zoo.preprocessing import preprocessing_factory
@@ -62,12 +62,5 @@ def run(values):
     return result
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    run(flags.FLAGS)
-
-
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, run)

@@ -34,7 +34,7 @@ import cv2
 import numpy as np
 import tensorflow.compat.v1 as tf
 import tqdm
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.converters import caffe_proto, caffe_weights
 from tf1zoo.nets import nets_factory
@@ -315,12 +315,5 @@ def run(values):
     return result
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    run(FLAGS)
-
-
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, run)

@@ -17,7 +17,7 @@ import platform
 
 import numpy as np
 import tensorflow.compat.v1 as tf
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.ops import winograd
 from tf1zoo.scripts import benchmark_torchvision, checkpoint_info, script_flags
@@ -96,12 +96,5 @@ def run(values):
     return result
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    run(FLAGS)
-
-
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, run)

@@ -21,7 +21,7 @@ import sys
 
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.converters import caffe_proto, caffe_to_tf
 from tf1zoo.datasets import pascalvoc
@@ -101,20 +101,17 @@ def run(values):
     return convert(values.model_name, values.caffemodel, values.output, tuple(values.class_names))
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+def main(values):
     try:
-        info = run(FLAGS)
+        info = run(values)
     except (caffe_proto.CaffeFormatError, caffe_to_tf.ConversionError) as error:
         print('convert_caffe.py: %s' % error, file=sys.stderr)
         return 1
     print('Converted %d variables of %s into %s (unused Caffe layers: %s)'
-          % (info['num_variables'], FLAGS.model_name, FLAGS.output,
+          % (info['num_variables'], values.model_name, values.output,
              ', '.join(info['unused_caffe_layers']) or 'none'))
     return 0
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, main)

@@ -14,10 +14,11 @@ import itertools
 import os
 from typing import Tuple
 
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import coco, dataset_factory, pascalvoc, tfrecord_io
 from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+from tf1zoo.scripts import script_flags
 
 FORMATS = ('voc', 'coco')
 
@@ -172,10 +173,7 @@ def _validate_sources(values):
     return True
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    values = flags.FLAGS
+def main(values):
     summary = convert(values.dataset_name, values.split, values.output_dir,
                       dataset_format=values.dataset_format, voc_dir=values.voc_dir,
                       dataset_dir=values.dataset_dir, year=values.year,
@@ -186,5 +184,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, main)

@@ -17,7 +17,7 @@ import os
 
 import cv2
 import numpy as np
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import standard_fields
 from tf1zoo.ops import visualization
@@ -86,13 +86,10 @@ def _write_picture(image, class_names, output_dir, draw_threshold):
     os.replace(temp_path, path)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    results = run(FLAGS)
-    print('Detections for %d images written to %s' % (len(results), FLAGS.output_dir))
+def main(values):
+    results = run(values)
+    print('Detections for %d images written to %s' % (len(results), values.output_dir))
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, main)

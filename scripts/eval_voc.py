@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 import tensorflow.compat.v1 as tf
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import dataset_factory, pascalvoc, standard_fields, voc_eval
 from tf1zoo.ops import np_box_ops
@@ -207,12 +207,5 @@ def run(values):
     return results
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    run(FLAGS)
-
-
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, run)

@@ -9,7 +9,7 @@ from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must pr
 # isort: split
 import json
 
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.scripts import script_flags
@@ -35,12 +35,9 @@ def run(values):
                                      num_workers=values.num_workers, distractors=values.distractors)
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-    print(json.dumps(run(flags.FLAGS), indent=2))
+def main(values):
+    print(json.dumps(run(values), indent=2))
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, main)

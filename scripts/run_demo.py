@@ -29,7 +29,7 @@ import json
 import time
 
 import tensorflow.compat.v1 as tf
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import dataset_factory, pascalvoc, synthetic_shapes
 from tf1zoo.scripts import checkpoint_info, convert_to_tfrecord, detect, eval_voc, script_flags, train_ssd
@@ -182,13 +182,10 @@ def run(values):
     return summary
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+def main(values):
     tf.logging.set_verbosity(tf.logging.INFO)
-    run(FLAGS)
+    run(values)
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, main)

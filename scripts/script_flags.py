@@ -6,7 +6,7 @@ Each script defines its flags in ``define_flags(flag_values)``; run as a program
 """
 import functools
 
-from absl import flags
+from absl import app, flags
 
 
 class Definer:
@@ -35,3 +35,17 @@ def parse(define_flags, **values):
     flag_values(argv)
     flag_values.validate_all_flags()
     return flag_values
+
+
+def run_as_program(define_flags, main):
+    """A script's ``if __name__ == '__main__'`` body: defines its flags on absl's ``FLAGS``, parses the
+    command line (stray positional arguments are a usage error) and calls ``main(FLAGS)``. An int
+    result is the exit status; any other (a script's ``run`` returns what it measured) means 0."""
+    def absl_main(argv):
+        if len(argv) > 1:
+            raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+        result = main(flags.FLAGS)
+        return result if isinstance(result, int) and not isinstance(result, bool) else None
+
+    define_flags()
+    app.run(absl_main)

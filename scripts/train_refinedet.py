@@ -14,9 +14,9 @@ classification) are summed and written to TensorBoard one by one.
 from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
 # isort: split
-from absl import app, flags
+from absl import flags
 
-from tf1zoo.scripts import train_ssd
+from tf1zoo.scripts import script_flags, train_ssd
 
 FLAGS = flags.FLAGS
 MODEL_NAME = 'refinedet320'
@@ -34,5 +34,4 @@ def run(values):
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(train_ssd.main)
+    script_flags.run_as_program(define_flags, train_ssd.main)

@@ -16,7 +16,7 @@ from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must pr
 import os
 
 import tensorflow.compat.v1 as tf
-from absl import app, flags
+from absl import flags
 
 from tf1zoo.datasets import dataset_factory, input_pipeline, standard_fields
 from tf1zoo.nets import nets_factory, vgg
@@ -197,14 +197,11 @@ def _check_same_model(previous, config, path):
                          % (path, ', '.join(changed)))
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+def main(values):
     tf.logging.set_verbosity(tf.logging.INFO)
-    step = run(FLAGS)
-    print('Trained to step %d; checkpoints in %s' % (step, FLAGS.train_dir))
+    step = run(values)
+    print('Trained to step %d; checkpoints in %s' % (step, values.train_dir))
 
 
 if __name__ == '__main__':
-    define_flags()
-    app.run(main)
+    script_flags.run_as_program(define_flags, main)
