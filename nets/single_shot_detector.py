@@ -40,8 +40,8 @@ class SingleShotDetector:
       weights_init: the arg_scope's initializer name ('xavier', Caffe's; 'he' for from scratch).
       batch_norm: batch norm after the body's and extra layers' convolutions (training from
         scratch; the released models have none).
-      winograd_tile_size: None (TF's direct convolutions) or 2 / 4: the body's 3x3 convolutions
-        from conv2 on as Winograd F(m x m, 3 x 3) (`ops.winograd`), for CPU inference with oneDNN.
+      winograd_tile_size: None (TF's direct convolutions) or 2, 4, 6: the wide 3x3 convolutions
+        (`vgg.vgg_arg_scope`) as Winograd F(m x m, 3 x 3) (`ops.winograd`), for CPU inference.
       variances: the priors' variances (box coder).
       match_threshold: IoU from which a prior matches a ground truth after bipartite matching.
       neg_pos_ratio, loc_weight: MultiBox loss parameters.

@@ -21,18 +21,42 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-# Lavin & Gray (2016), section 4: input transform B^T, filter transform G, output transform A^T.
-_TRANSFORMS = {
-    2: dict(input_t=[[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
-            filter_t=[[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]],
-            output_t=[[1, 1, 1, 0], [0, 1, -1, -1]]),
-    4: dict(input_t=[[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-                     [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
-            filter_t=[[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-                      [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]],
-            output_t=[[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0],
-                      [0, 1, -1, 8, -8, 1]]),
-}
+# Interpolation points of F(m x m, 3 x 3) (the last point of each is infinity): Lavin & Gray's for
+# m = 2 and 4; for m = 6 the usual 0, +-1, +-2, +-1/2 (small points keep float32's error down: ~3e-6
+# relative per tile for m = 6, 7e-7 for m = 4).
+_INTERPOLATION_POINTS = {2: (0, 1, -1), 4: (0, 1, -1, 2, -2), 6: (0, 1, -1, 2, -2, 0.5, -0.5)}
+
+
+def cook_toom_matrices(points, output_size, kernel_size=3):
+    """(B^T, G, A^T) of Winograd's F(m, r) for the finite ``points`` plus infinity (Toom-Cook).
+
+    The linear convolution of a kernel g and a signal h, evaluated at the points, is the product of
+    their evaluations: V s = (G g) * (H h), with V, G, H the Vandermonde matrices of the points (the
+    infinity row takes the leading coefficient). The correlation a CNN computes is its transpose,
+    y = H^T [(G g) * (V^-T d)]: so B^T = V^-T, A^T = H^T.
+
+    Returns:
+      float32 input transform B^T [n, n], filter transform G [n, r], output transform A^T [m, n],
+      n = m + r - 1.
+    """
+    size = output_size + kernel_size - 1
+    if len(points) != size - 1:
+        raise ValueError('F(%d, %d) needs %d finite points, got %r' % (output_size, kernel_size,
+                                                                       size - 1, points))
+
+    def vandermonde(columns):
+        matrix = np.zeros([size, columns])
+        matrix[:-1] = np.asarray(points, np.float64)[:, None] ** np.arange(columns)
+        matrix[-1, -1] = 1.0
+        return matrix
+
+    input_t = np.linalg.inv(vandermonde(size)).T
+    return (input_t.astype(np.float32), vandermonde(kernel_size).astype(np.float32),
+            vandermonde(output_size).T.astype(np.float32))
+
+
+_TRANSFORMS = {size: dict(zip(('input_t', 'filter_t', 'output_t'), cook_toom_matrices(points, size)))
+               for size, points in _INTERPOLATION_POINTS.items()}
 TILE_SIZES = tuple(sorted(_TRANSFORMS))
 # Below this many input channels the tile transforms cost more than the multiplies saved
 # (scripts/benchmark_winograd.py with oneDNN: VGG16's conv1_2, 64 channels at 300 x 300, runs at 0.65x
@@ -64,7 +88,7 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_
     Args:
       inputs: float32 [batch, height, width, in_channels]; height and width static.
       kernel: float32 [3, 3, in_channels, out_channels].
-      tile_size: m, the output tile size (2 or 4).
+      tile_size: m, the output tile size (2, 4 or 6).
       padding: 'SAME' or 'VALID'.
       rate: dilation (1: none).
       return_stages: also return the intermediate tensors {'tiles', 'transformed_tiles', 'filters',
@@ -138,7 +162,7 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME', data_form
            biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
            trainable=True, scope=None, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS,
            cache_filters=False):
-    """``slim.conv2d``, or with ``tile_size`` 2 or 4 the Winograd convolution where it `applies`
+    """``slim.conv2d``, or with ``tile_size`` 2, 4 or 6 the Winograd convolution where it `applies`
     (3x3, stride 1, NHWC, enough input channels); nets set ``tile_size`` through an arg_scope.
 
     The variables are slim.conv2d's (``<scope>/weights`` [3, 3, in, out], ``<scope>/biases`` unless

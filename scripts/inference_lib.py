@@ -19,7 +19,7 @@ from tf1zoo.scripts import checkpoint_info
 
 fields = standard_fields.InputDataFields
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-WINOGRAD_CHOICES = ('auto', 'off', '2', '4')
+WINOGRAD_CHOICES = ('auto', 'off', '2', '4', '6')
 _SETTING_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'class_names',
                  'input_convention')
 

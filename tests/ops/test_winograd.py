@@ -40,12 +40,25 @@ def test_winograd_convolution_equals_the_direct_correlation(tile_size, height, w
 def test_filter_transform_is_g_kernel_g_transposed_per_channel_pair():
     rng = np.random.default_rng(0)
     kernel = rng.normal(size=(3, 3, 2, 4)).astype(np.float32)
-    # Lavin & Gray's F(2x2, 3x3) filter transform G.
-    g = np.array([[1, 0, 0], [.5, .5, .5], [.5, -.5, .5], [0, 0, 1]])
+    # F(2x2, 3x3) at the points 0, 1, -1 and infinity: G's rows are the powers (1, p, p^2) of each.
+    g = np.array([[1, 0, 0], [1, 1, 1], [1, -1, 1], [0, 0, 1]])
     with tf.Graph().as_default(), tf.Session() as session:
         transformed = session.run(winograd.transform_filters(tf.constant(kernel), 2))
     expected = np.einsum('ai,ijck,bj->abck', g, kernel, g).reshape(16, 2, 4)
     np.testing.assert_allclose(transformed, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize('tile_size', winograd.TILE_SIZES)
+def test_cook_toom_matrices_compute_a_1d_correlation(tile_size):
+    points = {2: (0, 1, -1), 4: (0, 1, -1, 2, -2), 6: (0, 1, -1, 2, -2, 0.5, -0.5)}[tile_size]
+    input_t, filter_t, output_t = winograd.cook_toom_matrices(points, tile_size)
+    rng = np.random.default_rng(tile_size)
+    signal, kernel = rng.normal(size=tile_size + 2), rng.normal(size=3)
+    expected = [signal[i:i + 3] @ kernel for i in range(tile_size)]
+    np.testing.assert_allclose(output_t @ ((filter_t @ kernel) * (input_t @ signal)), expected,
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match='needs 3 finite points'):
+        winograd.cook_toom_matrices((0, 1), 2)
 
 
 def _layer_outputs(build, inputs):
