@@ -3,8 +3,8 @@
 Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016): F(m x m, 3 x 3) computes
 an m x m output tile from an (m + 2) x (m + 2) input tile with (m + 2)^2 multiplies per input/output
 channel pair instead of 9 m^2, i.e. 4x fewer for F(4x4, 3x3). The result equals the direct convolution
-up to float rounding (relative error ~1e-5 for F(4x4) in float32); it is what OpenCV's DNN module and
-oneDNN do on CPUs. The three stages here are TF ops that oneDNN runs fast: input tiles
+up to float rounding (relative error ~1e-5 for F(4x4) in float32); OpenCV's DNN module computes its
+3x3 convolutions this way on CPUs. The three stages here are TF ops that oneDNN runs fast: input tiles
 (``extract_patches``) times the Kronecker product B^T (x) B^T, one matmul per tile position with the
 transformed filters, and the output transform A^T (x) A^T with ``depth_to_space``.
 
@@ -12,9 +12,9 @@ Tensors are NHWC with static spatial sizes; the batch may be dynamic. Kernels ar
 as tf-slim stores them, so a net switches between the direct and the Winograd form without any change
 to its variables (`conv2d` below is a drop-in for ``slim.conv2d``). For inference `conv2d` can keep the
 transformed filters in a local variable (``cache_filters``): transforming them on every run writes
-(m + 2)^2 / 9 times the weights, ~360 MB per SSD300 image, which would cost more than the convolutions
-save at batch 1. The cache is filled by ``tf.local_variables_initializer()``, to be run after the
-weights are restored (TF1's Scaffold does so; `scripts/inference_lib.py` too).
+(m + 2)^2 / 9 times the weights (~350 MB for SSD300), which cost SSD300 50 ms per image at batch 1.
+The cache is filled by ``tf.local_variables_initializer()``, to be run after the weights are restored
+(TF1's Scaffold does so; `scripts/inference_lib.py` too).
 """
 from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)
 import numpy as np
@@ -59,8 +59,8 @@ _TRANSFORMS = {size: dict(zip(('input_t', 'filter_t', 'output_t'), cook_toom_mat
                for size, points in _INTERPOLATION_POINTS.items()}
 TILE_SIZES = tuple(sorted(_TRANSFORMS))
 # Below this many input channels the tile transforms cost more than the multiplies saved
-# (scripts/benchmark_winograd.py with oneDNN: VGG16's conv1_2, 64 channels at 300 x 300, runs at 0.65x
-# the direct convolution at batch 8; from 128 channels on, 1.1-2.2x).
+# (scripts/benchmark_winograd.py with oneDNN at batch 8: VGG16's conv1_2, 64 channels at 300 x 300,
+# runs at 0.64x the direct convolution; conv2_2 to conv5_2, 128-512 channels, at 1.1-2.2x).
 MIN_INPUT_CHANNELS = 128
 
 
