@@ -1,6 +1,7 @@
-"""Files written whole or not at all: a temporary file in the target's folder, then ``os.replace``.
+"""Files written whole or not at all: a temporary file in the target's folder, flushed to disk, then
+``os.replace``; after a crash a reader finds the old file or the whole new one, never a part.
 
-TensorFlow-free, so that the data generator's worker processes can use it too.
+Standard library only (the data generator's worker processes use it too).
 """
 import os
 import tempfile
@@ -14,26 +15,68 @@ def temp_path_beside(final_path):
     return path
 
 
-def write_file_atomically(path, data):
-    """Writes ``data`` (bytes) to ``path`` through a temporary file in the same folder, then a rename:
-    readers see the old file or the whole new one, never a part. The file gets `default_file_mode`."""
+def write_file_atomically(path, data, durable=True):
+    """Writes ``data`` (bytes) to ``path`` through a temporary file in the same folder, then a rename.
+    The file gets `default_file_mode`. ``durable``: fsync the file and the folder (`replace_durably`),
+    so that a power cut cannot leave an empty file behind the rename; files cheap to regenerate can
+    skip it."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     temp_path = temp_path_beside(path)
     try:
         with open(temp_path, 'wb') as stream:
             stream.write(data)
-        os.chmod(temp_path, default_file_mode())
-        os.replace(temp_path, path)
+        if durable:
+            replace_durably(temp_path, path)
+        else:
+            os.chmod(temp_path, default_file_mode())
+            os.replace(temp_path, path)
     except BaseException:
         remove_quietly(temp_path)
         raise
 
 
+def replace_durably(temp_path, path):
+    """Gives ``temp_path`` (already written) `default_file_mode`, syncs it, renames it to ``path`` and
+    syncs the folder, so that the rename itself survives a crash."""
+    os.chmod(temp_path, default_file_mode())  # mkstemp creates 0600
+    with open(temp_path, 'rb') as stream:
+        os.fsync(stream.fileno())
+    os.replace(temp_path, path)
+    sync_folder(os.path.dirname(os.path.abspath(path)))
+
+
+def sync_folder(folder):
+    """fsyncs a folder's entries (renames into it) where the platform allows it."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open folders
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
 def default_file_mode():
     """The mode a plain ``open()`` would give a new file (0666 minus the umask); mkstemp gives 0600."""
-    umask = os.umask(0)
+    return 0o666 & ~current_umask()
+
+
+def current_umask():
+    """The process's umask. Linux tells it in /proc/self/status; elsewhere ``os.umask`` can only read
+    it by setting it (briefly, so a thread creating a file at that moment could see umask 0)."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
 
 
 def remove_quietly(path):

@@ -407,10 +407,11 @@ def _make_image(args):
                             [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise RuntimeError('OpenCV could not encode %s' % record.image_id)
+    # Not fsynced one by one: thousands of small files, all regenerated from the seed at will.
     atomic_io.write_file_atomically(os.path.join(voc_dir, 'JPEGImages', record.image_id + '.jpg'),
-                                    jpeg.tobytes())
+                                    jpeg.tobytes(), durable=False)
     atomic_io.write_file_atomically(os.path.join(voc_dir, 'Annotations', record.image_id + '.xml'),
-                                    annotation_xml(record))
+                                    annotation_xml(record), durable=False)
     return record
 
 

@@ -360,10 +360,8 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
         for path in temps:
             atomic_io.remove_quietly(path)
         raise
-    mode = atomic_io.default_file_mode()
     for temp, final in zip(temps, finals):
-        os.chmod(temp, mode)  # mkstemp creates 0600; shards get the usual umask-based mode
-        os.replace(temp, final)
+        atomic_io.replace_durably(temp, final)
     _remove_stale_shards(output_dir, name, keep=set(finals))
     return WriteResult(files=tuple(finals), shard_sizes=tuple(sizes))
 

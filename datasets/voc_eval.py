@@ -21,9 +21,10 @@ A class without any non-difficult ground truth has no defined recall: its AP is 
 out of the mean.
 """
 import dataclasses
-import os
 
 import numpy as np
+
+from tf1zoo.datasets import atomic_io
 
 DEVKIT_MIN_OVERLAP = 0.5
 
@@ -178,11 +179,9 @@ def results_file_name(class_name, comp_id='comp4', image_set='test'):
 
 def write_results_file(path, detections):
     """Writes ``image_id score xmin ymin xmax ymax`` lines (VOC pixels) atomically."""
-    tmp_path = path + '.tmp'
-    with open(tmp_path, 'w') as f:
-        for image_id, score, box in zip(detections.image_ids, detections.scores, detections.boxes):
-            f.write('%s %.6f %.1f %.1f %.1f %.1f\n' % ((image_id, score) + tuple(box)))
-    os.replace(tmp_path, path)
+    lines = ('%s %.6f %.1f %.1f %.1f %.1f\n' % ((image_id, score) + tuple(box))
+             for image_id, score, box in zip(detections.image_ids, detections.scores, detections.boxes))
+    atomic_io.write_file_atomically(path, ''.join(lines).encode('utf-8'))
 
 
 def read_results_file(path):

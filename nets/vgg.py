@@ -168,5 +168,5 @@ def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'
                         data_format=data_format):
         with slim.arg_scope([slim.max_pool2d], data_format=data_format), \
                 slim.arg_scope([winograd.conv2d], tile_size=winograd_tile_size,
-                               cache_filters=not is_training) as scope:
+                               cache_filters=is_training is False) as scope:
             return scope

@@ -17,9 +17,12 @@ The cache is filled by ``tf.local_variables_initializer()``, to be run after the
 (TF1's Scaffold does so; `scripts/inference_lib.py` too).
 """
 from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)
+import inspect
+
 import numpy as np
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
+from tf_slim.layers import utils as slim_utils
 
 # Interpolation points of F(m x m, 3 x 3) (the last point of each is infinity): Lavin & Gray's for
 # m = 2 and 4; for m = 6 the usual 0, +-1, +-2, +-1/2 (small points keep float32's error down: ~3e-6
@@ -64,6 +67,12 @@ TILE_SIZES = tuple(sorted(_TRANSFORMS))
 MIN_INPUT_CHANNELS = 128
 
 
+def _check_tile_size(tile_size, allow_none=False):
+    if not (tile_size in TILE_SIZES or (allow_none and tile_size is None)):
+        raise ValueError('Winograd tile size must be one of %s%s, got %r'
+                         % (TILE_SIZES, ' or None' if allow_none else '', tile_size))
+
+
 def _kron(matrix):
     matrix = np.asarray(matrix, np.float32)
     return np.kron(matrix, matrix)
@@ -71,6 +80,7 @@ def _kron(matrix):
 
 def transform_filters(kernel, tile_size=4):
     """G g G^T for every channel pair: ``[3, 3, in, out]`` -> ``[(m + 2)^2, in, out]``."""
+    _check_tile_size(tile_size)
     in_channels, out_channels = kernel.shape.as_list()[2:]
     flat = tf.reshape(kernel, [9, in_channels * out_channels])
     return tf.reshape(tf.matmul(_kron(_TRANSFORMS[tile_size]['filter_t']), flat),
@@ -100,6 +110,7 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_
       float32 [batch, out_height, out_width, out_channels] (SAME: the input's size; VALID: 2 * rate
       smaller).
     """
+    _check_tile_size(tile_size)
     if return_stages and rate != 1:
         raise ValueError('return_stages needs rate 1, got %r' % rate)
     with tf.name_scope(scope, 'winograd_conv2d', [inputs, kernel]):
@@ -155,50 +166,63 @@ def applies(inputs, kernel_size, stride=1, padding='SAME', rate=1, data_format='
             and None not in inputs.shape.as_list()[1:] and inputs.shape.as_list()[-1] >= min_input_channels)
 
 
-@slim.add_arg_scope
-def conv2d(inputs, num_outputs, kernel_size, stride=1, padding='SAME', data_format=None, rate=1,
-           activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
-           weights_initializer=slim.xavier_initializer(), weights_regularizer=None,
-           biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
-           trainable=True, scope=None, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS,
-           cache_filters=False):
-    """``slim.conv2d``, or with ``tile_size`` 2, 4 or 6 the Winograd convolution where it `applies`
-    (3x3, stride 1, NHWC, enough input channels); nets set ``tile_size`` through an arg_scope.
+def _slim_conv2d_arguments(explicit):
+    """slim.conv2d's arguments as it would see them: its defaults, then its current arg_scope, then
+    the ``explicit`` ones (what `conv2d` was called with, its own arg_scope included)."""
+    parameters = inspect.signature(slim.conv2d).parameters
+    unknown = sorted(set(explicit) - set(parameters))
+    if unknown:
+        raise TypeError('slim.conv2d has no argument(s) %s' % ', '.join(unknown))
+    arguments = {name: parameter.default for name, parameter in parameters.items()
+                 if parameter.default is not inspect.Parameter.empty}
+    arguments.update(slim.current_arg_scope().get(slim.arg_scope_func_key(slim.conv2d), {}))
+    arguments.update(explicit)
+    return arguments
 
-    The variables are slim.conv2d's (``<scope>/weights`` [3, 3, in, out], ``<scope>/biases`` unless
-    a normalizer is given), with the same initialisers, regularisers and model-variable collections,
-    so checkpoints load either way. Other arguments fall through to ``slim.conv2d`` unchanged.
-    ``cache_filters`` (inference only: no gradient reaches the weights through the cache) adds the
-    local variable ``<scope>/winograd_filters``, the transformed weights as of
-    ``tf.local_variables_initializer()``.
+
+@slim.add_arg_scope
+def conv2d(inputs, num_outputs, kernel_size, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS,
+           cache_filters=False, **conv_args):
+    """``slim.conv2d(inputs, num_outputs, kernel_size, **conv_args)``, or with ``tile_size`` 2, 4 or 6
+    the Winograd convolution where it `applies` (3x3, stride 1, NHWC, enough input channels); nets set
+    ``tile_size`` through an arg_scope.
+
+    Arguments not given here take slim.conv2d's values, its arg_scope included, either way. The
+    variables are slim.conv2d's (``<scope>/weights`` [3, 3, in, out], ``<scope>/biases`` unless a
+    normalizer is given), with the same initialisers, regularisers and collections, so checkpoints
+    load either way. ``cache_filters`` (inference only: no gradient reaches the weights through the
+    cache) adds the local variable ``<scope>/winograd_filters``, the transformed weights as of
+    ``tf.local_variables_initializer()``: run it after the weights are restored, or the cache holds
+    the initial (random) weights.
     """
-    if tile_size is None or not applies(inputs, kernel_size, stride, padding, rate, data_format,
-                                        min_input_channels):
-        return slim.conv2d(inputs, num_outputs, kernel_size, stride=stride, padding=padding,
-                           data_format=data_format, rate=rate, activation_fn=activation_fn,
-                           normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
-                           weights_initializer=weights_initializer,
-                           weights_regularizer=weights_regularizer,
-                           biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
-                           reuse=reuse, trainable=trainable, scope=scope)
-    with tf.variable_scope(scope, 'Conv', [inputs], reuse=reuse):
+    _check_tile_size(tile_size, allow_none=True)
+    args = _slim_conv2d_arguments(conv_args)
+    if tile_size is None or not applies(inputs, kernel_size, args['stride'], args['padding'],
+                                        args['rate'], args['data_format'], min_input_channels):
+        return slim.conv2d(inputs, num_outputs, kernel_size, **conv_args)
+    with tf.variable_scope(args['scope'], 'Conv', [inputs], reuse=args['reuse']) as scope:
         in_channels = inputs.shape.as_list()[-1]
-        weights = slim.model_variable('weights', shape=[3, 3, in_channels, num_outputs],
-                                      initializer=weights_initializer, regularizer=weights_regularizer,
-                                      trainable=trainable)
+        weights = slim.model_variable(
+            'weights', shape=[3, 3, in_channels, num_outputs], initializer=args['weights_initializer'],
+            regularizer=args['weights_regularizer'], trainable=args['trainable'],
+            collections=slim_utils.get_variable_collections(args['variables_collections'], 'weights'))
         filters = transform_filters(weights, tile_size)
         if cache_filters:
-            filters = tf.get_variable('winograd_filters', initializer=filters, trainable=False,
-                                      collections=[tf.GraphKeys.LOCAL_VARIABLES])
-        rate_value = rate[0] if isinstance(rate, (list, tuple)) else rate
-        outputs = winograd_conv2d(inputs, filters, tile_size, padding, rate_value,
+            # AUTO_REUSE: an inference tower reusing a training tower's variables has no cache yet.
+            with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
+                filters = tf.get_variable('winograd_filters', initializer=filters, trainable=False,
+                                          collections=[tf.GraphKeys.LOCAL_VARIABLES])
+        rate = args['rate'][0] if isinstance(args['rate'], (list, tuple)) else args['rate']
+        outputs = winograd_conv2d(inputs, filters, tile_size, args['padding'], rate,
                                   filters_transformed=True)
-        if normalizer_fn is not None:
-            outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-        elif biases_initializer is not None:
-            biases = slim.model_variable('biases', shape=[num_outputs], initializer=biases_initializer,
-                                         regularizer=biases_regularizer, trainable=trainable)
+        if args['normalizer_fn'] is not None:
+            outputs = args['normalizer_fn'](outputs, **(args['normalizer_params'] or {}))
+        elif args['biases_initializer'] is not None:
+            biases = slim.model_variable(
+                'biases', shape=[num_outputs], initializer=args['biases_initializer'],
+                regularizer=args['biases_regularizer'], trainable=args['trainable'],
+                collections=slim_utils.get_variable_collections(args['variables_collections'], 'biases'))
             outputs = tf.nn.bias_add(outputs, biases)
-        if activation_fn is not None:
-            outputs = activation_fn(outputs)
-    return outputs
+        if args['activation_fn'] is not None:
+            outputs = args['activation_fn'](outputs)
+        return slim_utils.collect_named_outputs(args['outputs_collections'], scope.name, outputs)

@@ -78,7 +78,7 @@ def _random_inputs(rng, batch_size, values):
     return rng.uniform(-120, 130, (batch_size, size, size, 3)).astype(np.float32)
 
 
-# Name in the results -> (winograd_tile_size, XLA auto-clustering, trains).
+# --tf_variants value -> (name in the results, winograd_tile_size, XLA auto-clustering, trains).
 TF_VARIANTS = {'direct': ('tensorflow', None, False, True),
                'winograd': ('tensorflow_winograd', 4, False, False),
                'xla': ('tensorflow_xla', None, True, True)}
@@ -224,11 +224,33 @@ def measure_round(values, batch_sizes):
     return timings
 
 
+def cpu_description(cpuinfo_path='/proc/cpuinfo'):
+    """The CPU's model name, family/model numbers and vector extensions, where Linux tells them: the
+    development VM's CPU changes between sessions (AVX2-only and AVX-512 parts so far)."""
+    try:
+        with open(cpuinfo_path) as stream:
+            first_cpu = stream.read().split('\n\n')[0]
+    except OSError:
+        return {}
+    fields = dict(line.split(':', 1) for line in first_cpu.splitlines() if ':' in line)
+    fields = {key.strip(): value.strip() for key, value in fields.items()}
+    flags_present = set(fields.get('flags', '').split())
+    return {'cpu_model_name': fields.get('model name'), 'cpu_family': fields.get('cpu family'),
+            'cpu_model': fields.get('model'), 'cpu_mhz': fields.get('cpu MHz'),
+            'vector_extensions': sorted(flags_present & {'avx2', 'fma', 'avx512f', 'avx512_vnni',
+                                                         'avx512_bf16', 'amx_tile'})}
+
+
 def measure(values):
     """Runs every measurement ``values.rounds`` times; returns the result dict (times in seconds)."""
+    for flag, chosen, known in (('tf_variants', values.tf_variants, TF_VARIANTS),
+                                ('peers', values.peers, ('torchvision', 'opencv'))):
+        unknown = sorted(set(chosen) - set(known))
+        if unknown:
+            raise ValueError('--%s: unknown %s; known: %s' % (flag, ', '.join(unknown), ', '.join(known)))
     batch_sizes = [int(size) for size in values.batch_sizes]
     result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
-                          platform.machine(), 'tensorflow': tf.__version__,
+                          platform.machine(), **cpu_description(), 'tensorflow': tf.__version__,
                           'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS'),
                           'onednn_kernels': compat.onednn_enabled()},
               'model_name': values.model_name, 'depth_multiplier': values.depth_multiplier,

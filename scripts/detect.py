@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from absl import flags
 
-from tf1zoo.datasets import standard_fields
+from tf1zoo.datasets import atomic_io, standard_fields
 from tf1zoo.ops import visualization
 from tf1zoo.scripts import checkpoint_info, inference_lib, script_flags
 
@@ -80,10 +80,10 @@ def _write_picture(image, class_names, output_dir, draw_threshold):
         image['detection_classes'][shown], image['detection_scores'][shown], class_names)
     name = os.path.splitext(image[fields.source_id])[0] + '.png'
     path = os.path.join(output_dir, name)
-    temp_path = os.path.join(output_dir, '.' + name + '.tmp.png')
-    if not cv2.imwrite(temp_path, picture):
-        raise ValueError('cannot write %s' % path)
-    os.replace(temp_path, path)
+    ok, png = cv2.imencode('.png', picture)  # draw_detections gives BGR, as OpenCV writes it
+    if not ok:
+        raise ValueError('OpenCV cannot encode the picture for %s' % path)
+    atomic_io.write_file_atomically(path, png.tobytes())
 
 
 def main(values):

@@ -26,3 +26,13 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temporary(tmp_path):
         atomic_io.write_file_atomically(str(path), 'not bytes')
     assert path.read_bytes() == b'kept'
     assert os.listdir(tmp_path) == ['out.txt']
+
+
+@pytest.mark.parametrize('durable, expected_syncs', [(True, 2), (False, 0)])
+def test_durable_writes_sync_the_file_and_its_folder(tmp_path, monkeypatch, durable, expected_syncs):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(atomic_io.os, 'fsync', lambda handle: synced.append(handle) or real_fsync(handle))
+    atomic_io.write_file_atomically(str(tmp_path / 'out.bin'), b'data', durable=durable)
+    assert len(synced) == expected_syncs
+    assert (tmp_path / 'out.bin').read_bytes() == b'data'

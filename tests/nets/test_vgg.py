@@ -4,6 +4,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from tf1zoo.nets import vgg
+from tf1zoo.ops import winograd
 
 EPSILON = 0.001  # slim.batch_norm's default
 
@@ -54,3 +55,21 @@ def test_without_batch_norm_convolutions_keep_their_biases():
             slim.conv2d(tf.zeros([1, 4, 4, 3]), 2, [3, 3], scope='conv')
         names = {v.op.name for v in tf.global_variables()}
     assert names == {'conv/weights', 'conv/biases'}
+
+
+def test_a_tensor_is_training_selects_the_statistics_and_never_caches_winograd_filters():
+    # batch norm takes is_training as a tensor; the Winograd filter cache (inference only) must
+    # neither break on one nor be built for one.
+    images = np.random.default_rng(3).normal(size=(2, 4, 4, 128)).astype(np.float32)
+    with tf.Graph().as_default():
+        is_training = tf.placeholder(tf.bool, [])
+        with slim.arg_scope(vgg.vgg_arg_scope(batch_norm=True, is_training=is_training,
+                                              winograd_tile_size=4)):
+            outputs = winograd.conv2d(tf.constant(images), 2, [3, 3], scope='conv')
+        assert tf.local_variables() == []
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            training, inference = (session.run(outputs, {is_training: value}) for value in (True, False))
+    # Batch statistics make every channel's mean over the batch ~0 before the ReLU; the initial
+    # moving statistics (0, 1) do not.
+    assert not np.allclose(training, inference)

@@ -121,3 +121,59 @@ def test_filter_cache_is_a_local_variable_outside_checkpoints_and_training():
         assert tf.local_variables()[0].shape.as_list() == [16, 2, 4]
         assert sorted(v.op.name for v in tf.global_variables()) == ['cached/biases', 'cached/weights']
         assert tf.local_variables()[0] not in tf.trainable_variables()
+
+
+@pytest.mark.parametrize('tile_size', [None, 4])
+def test_layer_takes_slim_conv2ds_arg_scope_for_arguments_it_is_not_given(tile_size):
+    # An arg_scope set on slim.conv2d alone reaches the layer, Winograd or not: the activation,
+    # regulariser, initialiser and collections below are none of the layer's own defaults.
+    inputs = np.random.default_rng(2).normal(size=(1, 6, 6, 4)).astype(np.float32)
+
+    def build(conv, **tile):
+        def layer(images):
+            with slim.arg_scope([slim.conv2d], activation_fn=None,
+                                weights_regularizer=slim.l2_regularizer(1.0),
+                                biases_initializer=None, outputs_collections='ends',
+                                variables_collections=['extra']):
+                outputs = conv(images, 3, [3, 3], scope='conv', **tile)
+            assert tf.get_collection('ends') == [outputs]
+            assert [v.op.name for v in tf.get_collection('extra')] == ['conv/weights']
+            return outputs
+        return layer
+
+    direct, direct_names, direct_losses, _ = _layer_outputs(build(slim.conv2d), inputs)
+    fast, fast_names, fast_losses, op_types = _layer_outputs(
+        build(winograd.conv2d, tile_size=tile_size, min_input_channels=4), inputs)
+    assert fast_names == direct_names == {'conv/weights': [3, 3, 4, 3]}
+    assert fast_losses == direct_losses == 1
+    assert ('ExtractImagePatches' in op_types) is (tile_size is not None)
+    assert (direct < 0).any()  # no ReLU
+    np.testing.assert_allclose(fast, direct, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_keeps_slim_conv2ds_nchw_from_an_arg_scope():
+    with tf.Graph().as_default():
+        with slim.arg_scope([slim.conv2d], data_format='NCHW'):
+            outputs = winograd.conv2d(tf.zeros([1, 16, 8, 8]), 4, [3, 3], tile_size=4, min_input_channels=1)
+        assert outputs.shape.as_list() == [1, 4, 8, 8]
+
+
+def test_unknown_tile_sizes_and_arguments_are_refused():
+    with tf.Graph().as_default():
+        inputs = tf.zeros([1, 8, 8, 4])
+        with pytest.raises(ValueError, match='tile size must be one of'):
+            winograd.conv2d(inputs, 4, [3, 3], tile_size=5)
+        with pytest.raises(ValueError, match='tile size must be one of'):
+            winograd.winograd_conv2d(inputs, tf.zeros([3, 3, 4, 4]), tile_size=3)
+        with pytest.raises(TypeError, match='no argument.*dilation'):
+            winograd.conv2d(inputs, 4, [3, 3], dilation=2)
+
+
+def test_an_inference_tower_can_reuse_a_training_towers_weights_with_a_filter_cache():
+    with tf.Graph().as_default():
+        inputs = tf.zeros([1, 8, 8, 2])
+        winograd.conv2d(inputs, 4, [3, 3], tile_size=2, min_input_channels=1, scope='shared')
+        winograd.conv2d(inputs, 4, [3, 3], tile_size=2, min_input_channels=1, scope='shared',
+                        reuse=True, cache_filters=True)
+        assert [v.op.name for v in tf.local_variables()] == ['shared/winograd_filters']
+        assert sorted(v.op.name for v in tf.global_variables()) == ['shared/biases', 'shared/weights']

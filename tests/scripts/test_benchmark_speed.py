@@ -35,3 +35,14 @@ def test_speed_ratios_are_taken_within_each_round_then_their_median_over_rounds(
     assert result['rounds'][1]['tensorflow']['ms_per_image'][2] == pytest.approx(200.0)
     assert result['rounds'][0]['torchvision']['training_images_per_second'] == pytest.approx(0.5)
     assert 'tensorflow_vs_torchvision_batch1: median 1.50x (rounds: 1.50, 1.50, 2.00)' in lines
+
+
+def test_cpu_description_reads_the_first_processor_of_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text('processor\t: 0\nmodel name\t: AMD EPYC\ncpu family\t: 25\nmodel\t\t: 17\n'
+                       'cpu MHz\t\t: 2596.1\nflags\t\t: fpu avx2 fma avx512f avx512_vnni sse\n\n'
+                       'processor\t: 1\nmodel name\t: other\n')
+    assert benchmark_speed.cpu_description(str(cpuinfo)) == {
+        'cpu_model_name': 'AMD EPYC', 'cpu_family': '25', 'cpu_model': '17', 'cpu_mhz': '2596.1',
+        'vector_extensions': ['avx2', 'avx512_vnni', 'avx512f', 'fma']}
+    assert benchmark_speed.cpu_description(str(tmp_path / 'absent')) == {}

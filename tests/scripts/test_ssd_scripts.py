@@ -116,8 +116,13 @@ def test_detect_with_winograd_convolutions_finds_the_same_boxes(trained):
 
 
 def test_winograd_auto_follows_the_cpu_kernels(monkeypatch):
+    gpus = []
+    monkeypatch.setattr(inference_lib.tf.config, 'list_physical_devices', lambda kind=None: gpus)
     monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: True)
     assert inference_lib.winograd_tile_size('auto') == 4
+    gpus.append('a GPU')
+    assert inference_lib.winograd_tile_size('auto') is None
+    gpus.clear()
     monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: False)
     assert inference_lib.winograd_tile_size('auto') is None
     assert inference_lib.winograd_tile_size('off') is None
