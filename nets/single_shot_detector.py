@@ -40,7 +40,7 @@ class SingleShotDetector:
       weights_init: the arg_scope's initializer name ('xavier', Caffe's; 'he' for from scratch).
       batch_norm: batch norm after the body's and extra layers' convolutions (training from
         scratch; the released models have none).
-      winograd_tile_size: None (TF's direct convolutions) or 2, 4, 6: the wide 3x3 convolutions
+      winograd_tile_size: None (TF's direct convolutions) or 2, 4, 6, 'adaptive': the wide 3x3 convolutions
         (`vgg.vgg_arg_scope`) as Winograd F(m x m, 3 x 3) (`ops.winograd`), for CPU inference.
       variances: the priors' variances (box coder).
       match_threshold: IoU from which a prior matches a ground truth after bipartite matching.

@@ -147,12 +147,12 @@ def vgg_arg_scope(weight_decay=0.0005, data_format='NHWC', weights_init='xavier'
     none, so it is off for them and for their converted weights. Prediction heads opt out
     (``normalizer_fn=None``). ``is_training`` selects batch or moving statistics.
 
-    ``winograd_tile_size`` (None, 2, 4 or 6): the 3x3 stride-1 convolutions of the body, fc6 and the
-    heads with enough input channels (`winograd.MIN_INPUT_CHANNELS`) run as Winograd F(m x m, 3 x 3)
-    (`ops.winograd`; the same variables and, up to rounding, the same outputs), a CPU inference
-    speed-up where TF runs oneDNN's kernels. None: TF's direct convolutions. Outside training the
-    transformed filters are cached in local variables: run ``tf.local_variables_initializer()`` after
-    restoring the weights.
+    ``winograd_tile_size`` (None, 2, 4, 6 or `winograd.ADAPTIVE`): the 3x3 stride-1 convolutions of
+    the body, fc6 and the heads with enough input channels (`winograd.MIN_INPUT_CHANNELS`) run as
+    Winograd F(m x m, 3 x 3) (`ops.winograd`; the same variables and, up to rounding, the same
+    outputs), a CPU inference speed-up where TF runs oneDNN's kernels. None: TF's direct convolutions.
+    Outside training the transformed filters are cached in local variables: run
+    ``tf.local_variables_initializer()`` after restoring the weights.
     """
     normalizer = {}
     if batch_norm:

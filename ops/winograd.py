@@ -61,16 +61,30 @@ def cook_toom_matrices(points, output_size, kernel_size=3):
 _TRANSFORMS = {size: dict(zip(('input_t', 'filter_t', 'output_t'), cook_toom_matrices(points, size)))
                for size, points in _INTERPOLATION_POINTS.items()}
 TILE_SIZES = tuple(sorted(_TRANSFORMS))
-# Below this many input channels the tile transforms cost more than the multiplies saved
-# (scripts/benchmark_winograd.py with oneDNN at batch 8: VGG16's conv1_2, 64 channels at 300 x 300,
-# runs at 0.64x the direct convolution; conv2_2 to conv5_2, 128-512 channels, at 1.1-2.2x).
-MIN_INPUT_CHANNELS = 128
+# `conv2d`'s tile_size that picks, per layer, the tile with the fewest multiplies (`adaptive_tile_size`).
+ADAPTIVE = 'adaptive'
+# Below this many input channels the tile transforms cost more than the multiplies saved: VGG16's
+# conv1_1 (3 channels) stays direct; conv1_2 and conv2_1 (64) gain 1.1-1.4x from F(6x6) at 300 x 300
+# and 150 x 150 (scripts/benchmark_winograd.py, oneDNN, AVX-512 CPU).
+MIN_INPUT_CHANNELS = 64
 
 
 def _check_tile_size(tile_size, allow_none=False):
-    if not (tile_size in TILE_SIZES or (allow_none and tile_size is None)):
+    if not (tile_size in TILE_SIZES or (allow_none and tile_size in (None, ADAPTIVE))):
         raise ValueError('Winograd tile size must be one of %s%s, got %r'
-                         % (TILE_SIZES, ' or None' if allow_none else '', tile_size))
+                         % (TILE_SIZES, ', %r or None' % ADAPTIVE if allow_none else '', tile_size))
+
+
+def adaptive_tile_size(out_height, out_width, candidates=(4, 6)):
+    """The tile size among ``candidates`` whose tiles cover the output with the fewest multiplies,
+    (m + 2)^2 per tile; ties go to the smaller tile (smaller float error, cheaper transforms).
+
+    F(6x6) covers 300, 150 and 75 pixel maps with fewer multiplies than F(4x4) (0.79x, 0.77x and
+    0.83x); on 38 x 38 (0.87x) too, but 19 x 19 needs four 6-pixel tiles a side for three and a bit, so
+    F(4x4) (0.88x of F(6x6))."""
+    def multiplies(size):
+        return (-(-out_height // size)) * (-(-out_width // size)) * (size + 2) ** 2
+    return min(sorted(candidates), key=multiplies)
 
 
 def _kron(matrix):
@@ -87,11 +101,13 @@ def transform_filters(kernel, tile_size=4):
                       [(tile_size + 2) ** 2, in_channels, out_channels])
 
 
-def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_stages=False,
-                    filters_transformed=False, scope=None):
-    """``tf.nn.conv2d(inputs, kernel, 1, padding, dilations=rate)`` for a 3x3 kernel, by Winograd's
-    F(m x m, 3 x 3).
+def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, biases=None, activation_fn=None,
+                    return_stages=False, filters_transformed=False, scope=None):
+    """``activation_fn(tf.nn.conv2d(inputs, kernel, 1, padding, dilations=rate) + biases)`` for a 3x3
+    kernel, by Winograd's F(m x m, 3 x 3).
 
+    ``biases`` and ``activation_fn`` (elementwise, e.g. ReLU) are applied to the output tiles before
+    they are scattered back to pixels, where oneDNN fuses them into the output transform's matmul.
     A dilated kernel runs on the ``rate`` x ``rate`` interleaved sub-images (``tf.nn.with_space_to_batch``,
     as TF's own atrous convolution does), where it is an ordinary 3x3 convolution.
 
@@ -101,6 +117,8 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_
       tile_size: m, the output tile size (2, 4 or 6).
       padding: 'SAME' or 'VALID'.
       rate: dilation (1: none).
+      biases: optional float32 [out_channels].
+      activation_fn: optional elementwise function.
       return_stages: also return the intermediate tensors {'tiles', 'transformed_tiles', 'filters',
         'products'} (for benchmarks; rate 1 only).
       filters_transformed: ``kernel`` is already `transform_filters`' [(m + 2)^2, in, out].
@@ -116,38 +134,79 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, return_
     with tf.name_scope(scope, 'winograd_conv2d', [inputs, kernel]):
         filters = kernel if filters_transformed else transform_filters(kernel, tile_size)
         if rate == 1:
-            return _winograd_conv2d(inputs, filters, tile_size, padding, return_stages)
+            return _winograd_conv2d(inputs, filters, tile_size, padding, biases, activation_fn,
+                                    return_stages)
         return tf.nn.with_space_to_batch(
             inputs, dilation_rate=[rate, rate], padding=padding, filter_shape=[3, 3],
             op=lambda sub_images, num_spatial_dims, sub_padding: _winograd_conv2d(
-                sub_images, filters, tile_size, sub_padding))
+                sub_images, filters, tile_size, sub_padding, biases, activation_fn))
 
 
-def _winograd_conv2d(inputs, filters, tile_size, padding, return_stages=False):
+class _Tiling:
+    """Where F(m x m, 3 x 3)'s tiles of one image lie: ``input_pixels`` [(m + 2)^2, tiles], the input
+    pixel (row-major index) of every tile position, -1 in the zero padding; ``output_rows``
+    [out_height, out_width], each output pixel's row in the [m^2 * tiles] output-tile matrix of a batch
+    of one (position-major: row = position * tiles + tile)."""
+
+    def __init__(self, height, width, tile_size, padding):
+        border = {'SAME': 1, 'VALID': 0}[padding]
+        self.out_height, self.out_width = height + 2 * border - 2, width + 2 * border - 2
+        self.tiles_y, self.tiles_x = -(-self.out_height // tile_size), -(-self.out_width // tile_size)
+        self.num_tiles = self.tiles_y * self.tiles_x
+        offsets = np.arange(tile_size + 2)
+        rows = (np.arange(self.tiles_y)[:, None] * tile_size + offsets - border).T  # [m + 2, tiles_y]
+        columns = (np.arange(self.tiles_x)[:, None] * tile_size + offsets - border).T
+        rows, columns = rows[:, None, :, None], columns[None, :, None, :]
+        inside = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+        self.input_pixels = np.where(inside, rows * width + columns, -1).reshape(
+            (tile_size + 2) ** 2, self.num_tiles)
+        y, x = np.arange(self.out_height)[:, None], np.arange(self.out_width)[None, :]
+        position = (y % tile_size) * tile_size + x % tile_size
+        tile = (y // tile_size) * self.tiles_x + x // tile_size
+        self.output_rows = position * self.num_tiles + tile
+
+    def input_rows(self, batch_size, pixels_per_image):
+        """Rows of the batch's [batch * pixels + 1, in] pixel matrix (the last row: zeros) for every
+        (position, image, tile): [(m + 2)^2 * batch * tiles] int32."""
+        pixels = tf.constant(self.input_pixels.astype(np.int32))[:, None, :]
+        image_offsets = (tf.range(batch_size) * pixels_per_image)[None, :, None]
+        zero_row = tf.fill(tf.stack([pixels.shape[0], batch_size, self.num_tiles]),
+                           batch_size * pixels_per_image)
+        return tf.reshape(tf.where_v2(pixels >= 0, pixels + image_offsets, zero_row), [-1])
+
+    def output_rows_of_batch(self, batch_size):
+        """Rows of the batch's [m^2 * batch * tiles, out] output-tile matrix for every output pixel,
+        image-major: [batch * out_height * out_width] int32."""
+        rows = tf.constant(self.output_rows.astype(np.int32))
+        position, tile = rows // self.num_tiles, rows % self.num_tiles
+        image_offsets = (tf.range(batch_size) * self.num_tiles)[:, None, None]
+        return tf.reshape(position[None] * (batch_size * self.num_tiles) + image_offsets + tile[None], [-1])
+
+
+def _winograd_conv2d(inputs, filters, tile_size, padding, biases=None, activation_fn=None,
+                     return_stages=False):
     spec = _TRANSFORMS[tile_size]
-    tile_in = tile_size + 2
-    positions = tile_in ** 2
+    positions = (tile_size + 2) ** 2
     height, width, in_channels = inputs.shape.as_list()[1:]
     out_channels = filters.shape.as_list()[-1]
-    border = {'SAME': 1, 'VALID': 0}[padding]
-    out_height, out_width = height + 2 * border - 2, width + 2 * border - 2
-    tiles_y, tiles_x = -(-out_height // tile_size), -(-out_width // tile_size)
-    # SAME's one-pixel border, then zeros up to whole tiles.
-    padded = tf.pad(inputs, [[0, 0], [border, tiles_y * tile_size + 2 - height - border],
-                             [border, tiles_x * tile_size + 2 - width - border], [0, 0]])
-    tiles = tf.image.extract_patches(padded, [1, tile_in, tile_in, 1], [1, tile_size, tile_size, 1],
-                                     [1, 1, 1, 1], 'VALID')
-    # [batch, ty, tx, (row, column, in)] -> [position, tile, in]
-    tiles = tf.transpose(tf.reshape(tiles, [-1, positions, in_channels]), [1, 0, 2])
+    tiling = _Tiling(height, width, tile_size, padding)
+    # A static batch makes every index below a constant that grappler folds.
+    batch_size = inputs.shape.as_list()[0] or tf.shape(inputs)[0]
+    # Tiles by one gather from the pixel matrix plus a zero row for the padding: one copy, in the
+    # [position, tile, in] order the transforms want (cheaper than pad + extract_patches + transpose).
+    pixels = tf.concat([tf.reshape(inputs, [-1, in_channels]), tf.zeros([1, in_channels], inputs.dtype)], 0)
+    tiles = tf.gather(pixels, tiling.input_rows(batch_size, height * width))
     transformed = tf.reshape(tf.matmul(_kron(spec['input_t']), tf.reshape(tiles, [positions, -1])),
                              [positions, -1, in_channels])
     products = tf.matmul(transformed, filters)  # [position, tile, out]
-    outputs = tf.matmul(_kron(spec['output_t']), tf.reshape(products, [positions, -1]))
-    # [(row, column), batch, ty, tx, out] -> [batch, ty, tx, (row, column, out)] -> pixels
-    outputs = tf.reshape(outputs, [tile_size ** 2, -1, tiles_y, tiles_x, out_channels])
-    outputs = tf.reshape(tf.transpose(outputs, [1, 2, 3, 0, 4]),
-                         [-1, tiles_y, tiles_x, tile_size ** 2 * out_channels])
-    outputs = tf.nn.depth_to_space(outputs, tile_size)[:, :out_height, :out_width, :]
+    outputs = tf.matmul(_kron(spec['output_t']), tf.reshape(products, [positions, -1]))  # [m^2, tile * out]
+    if biases is not None:
+        outputs = tf.nn.bias_add(outputs, tf.tile(biases, [batch_size * tiling.num_tiles]))
+    if activation_fn is not None:
+        outputs = activation_fn(outputs)
+    # Output tiles back to pixels by one gather (dropping the tiles' overhang past the map's edge).
+    outputs = tf.gather(tf.reshape(outputs, [-1, out_channels]), tiling.output_rows_of_batch(batch_size))
+    outputs = tf.reshape(outputs, [-1, tiling.out_height, tiling.out_width, out_channels])
     if return_stages:
         return outputs, {'tiles': tiles, 'transformed_tiles': transformed, 'filters': filters,
                          'products': products}
@@ -183,9 +242,9 @@ def _slim_conv2d_arguments(explicit):
 @slim.add_arg_scope
 def conv2d(inputs, num_outputs, kernel_size, tile_size=None, min_input_channels=MIN_INPUT_CHANNELS,
            cache_filters=False, **conv_args):
-    """``slim.conv2d(inputs, num_outputs, kernel_size, **conv_args)``, or with ``tile_size`` 2, 4 or 6
-    the Winograd convolution where it `applies` (3x3, stride 1, NHWC, enough input channels); nets set
-    ``tile_size`` through an arg_scope.
+    """``slim.conv2d(inputs, num_outputs, kernel_size, **conv_args)``, or with ``tile_size`` 2, 4, 6 or
+    `ADAPTIVE` (`adaptive_tile_size` of the layer's output) the Winograd convolution where it `applies`
+    (3x3, stride 1, NHWC, enough input channels); nets set ``tile_size`` through an arg_scope.
 
     Arguments not given here take slim.conv2d's values, its arg_scope included, either way. The
     variables are slim.conv2d's (``<scope>/weights`` [3, 3, in, out], ``<scope>/biases`` unless a
@@ -200,6 +259,12 @@ def conv2d(inputs, num_outputs, kernel_size, tile_size=None, min_input_channels=
     if tile_size is None or not applies(inputs, kernel_size, args['stride'], args['padding'],
                                         args['rate'], args['data_format'], min_input_channels):
         return slim.conv2d(inputs, num_outputs, kernel_size, **conv_args)
+    rate = args['rate'][0] if isinstance(args['rate'], (list, tuple)) else args['rate']
+    if tile_size == ADAPTIVE:
+        # The output of each of the rate x rate interleaved sub-images that a dilated kernel runs on.
+        border = {'SAME': 0, 'VALID': 2 * rate}[args['padding']]
+        height, width = (-(-(size - border) // rate) for size in inputs.shape.as_list()[1:3])
+        tile_size = adaptive_tile_size(height, width)
     with tf.variable_scope(args['scope'], 'Conv', [inputs], reuse=args['reuse']) as scope:
         in_channels = inputs.shape.as_list()[-1]
         weights = slim.model_variable(
@@ -212,17 +277,19 @@ def conv2d(inputs, num_outputs, kernel_size, tile_size=None, min_input_channels=
             with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
                 filters = tf.get_variable('winograd_filters', initializer=filters, trainable=False,
                                           collections=[tf.GraphKeys.LOCAL_VARIABLES])
-        rate = args['rate'][0] if isinstance(args['rate'], (list, tuple)) else args['rate']
-        outputs = winograd_conv2d(inputs, filters, tile_size, args['padding'], rate,
-                                  filters_transformed=True)
-        if args['normalizer_fn'] is not None:
-            outputs = args['normalizer_fn'](outputs, **(args['normalizer_params'] or {}))
-        elif args['biases_initializer'] is not None:
+        biases = None
+        if args['normalizer_fn'] is None and args['biases_initializer'] is not None:
             biases = slim.model_variable(
                 'biases', shape=[num_outputs], initializer=args['biases_initializer'],
                 regularizer=args['biases_regularizer'], trainable=args['trainable'],
                 collections=slim_utils.get_variable_collections(args['variables_collections'], 'biases'))
-            outputs = tf.nn.bias_add(outputs, biases)
-        if args['activation_fn'] is not None:
-            outputs = args['activation_fn'](outputs)
+        if args['normalizer_fn'] is None:  # bias and activation on the output tiles (fused there)
+            outputs = winograd_conv2d(inputs, filters, tile_size, args['padding'], rate, biases,
+                                      args['activation_fn'], filters_transformed=True)
+        else:
+            outputs = winograd_conv2d(inputs, filters, tile_size, args['padding'], rate,
+                                      filters_transformed=True)
+            outputs = args['normalizer_fn'](outputs, **(args['normalizer_params'] or {}))
+            if args['activation_fn'] is not None:
+                outputs = args['activation_fn'](outputs)
         return slim_utils.collect_named_outputs(args['outputs_collections'], scope.name, outputs)

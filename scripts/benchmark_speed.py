@@ -5,7 +5,8 @@
 Measures, for the full-width SSD300 (or --model_name=refinedet320; or thinned by --depth_multiplier):
 
 * inference latency per batch (network + DetectionOutput post-processing) at each --batch_sizes, for
-  each --tf_variants: TF's direct convolutions, Winograd F(4x4, 3x3) ones (`ops/winograd.py`), and
+  each --tf_variants: TF's direct convolutions, Winograd ones (`ops/winograd.py`: F(6x6, 3x3) or
+  F(4x4, 3x3) per layer, or F(4x4) everywhere), and
   XLA auto-clustering. The kernels are Eigen's on an AVX2 CPU unless ``TF_ENABLE_ONEDNN_OPTS=1`` is
   set (TF's x86 wheel turns oneDNN on by itself only on AVX-512 VNNI / AMX CPUs); the JSON records
   which ran;
@@ -38,6 +39,7 @@ from absl import flags
 
 from tf1zoo.converters import caffe_proto, caffe_weights
 from tf1zoo.nets import nets_factory
+from tf1zoo.ops import winograd
 from tf1zoo.scripts import benchmark_torchvision, checkpoint_info, script_flags
 
 FLAGS = flags.FLAGS
@@ -61,7 +63,8 @@ def define_flags(flag_values=flags.FLAGS):
                    'other in each, so that a drift of the machine\'s speed hits all alike; speed-ups '
                    'are taken within a round and their median over rounds reported.')
     define.list('tf_variants', list(TF_VARIANTS), 'This repository\'s configurations to time: direct '
-                '(TF\'s convolutions), winograd (ops/winograd.py F(4x4, 3x3); inference only), xla '
+                '(TF\'s convolutions), winograd (ops/winograd.py, F(6x6) or F(4x4) per layer; inference '
+                'only), winograd4 (F(4x4) everywhere), xla '
                 '(direct, XLA auto-clustering).')
     define.list('peers', ['torchvision', 'opencv'], 'Peers to measure where installed.')
     define.string('deploy_prototxt', _DEFAULT_DEPLOY, 'SSD300 deploy prototxt for the OpenCV peer.')
@@ -80,7 +83,8 @@ def _random_inputs(rng, batch_size, values):
 
 # --tf_variants value -> (name in the results, winograd_tile_size, XLA auto-clustering, trains).
 TF_VARIANTS = {'direct': ('tensorflow', None, False, True),
-               'winograd': ('tensorflow_winograd', 4, False, False),
+               'winograd': ('tensorflow_winograd', winograd.ADAPTIVE, False, False),
+               'winograd4': ('tensorflow_winograd4', 4, False, False),
                'xla': ('tensorflow_xla', None, True, True)}
 
 

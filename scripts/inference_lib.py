@@ -13,13 +13,13 @@ import tqdm
 
 from tf1zoo.datasets import input_pipeline, standard_fields
 from tf1zoo.nets import nets_factory
-from tf1zoo.ops import compat
+from tf1zoo.ops import compat, winograd
 from tf1zoo.preprocessing import preprocessing_factory
 from tf1zoo.scripts import checkpoint_info
 
 fields = standard_fields.InputDataFields
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-WINOGRAD_CHOICES = ('auto', 'off', '2', '4', '6')
+WINOGRAD_CHOICES = ('auto', 'off', 'adaptive', '2', '4', '6')
 _SETTING_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'class_names',
                  'input_convention')
 
@@ -67,8 +67,9 @@ def define_model_flags(define):
                 'holds them (train_ssd.py --moving_average_decay).')
     define.enum('winograd', 'auto', list(WINOGRAD_CHOICES),
                 'Winograd F(m x m, 3 x 3) for the wide 3x3 convolutions (ops/winograd.py; same outputs '
-                'up to rounding): auto = F(4x4) where TF runs oneDNN\'s CPU kernels '
-                '(TF_ENABLE_ONEDNN_OPTS=1; faster there, slower on Eigen\'s), off = TF\'s direct ones.')
+                'up to rounding): auto = adaptive where TF runs oneDNN\'s CPU kernels (faster there, '
+                'slower on Eigen\'s), adaptive = F(6x6) or F(4x4) per layer, whichever multiplies less; '
+                'off = TF\'s direct ones.')
 
 
 def model_settings_from_flags(values, **overrides):
@@ -87,13 +88,15 @@ def detection_options(values):
 
 
 def winograd_tile_size(choice):
-    """The detector's ``winograd_tile_size`` for a --winograd choice: 'auto' is 4 on a CPU-only
-    machine whose TF runs oneDNN kernels (measured faster there; on Eigen's kernels or a GPU the
-    direct convolutions are), else None."""
+    """The detector's ``winograd_tile_size`` for a --winograd choice: 'auto' is adaptive (per layer,
+    `winograd.adaptive_tile_size`) on a CPU-only machine whose TF runs oneDNN kernels (measured faster
+    there; on Eigen's kernels or a GPU the direct convolutions are), else None."""
     if choice == 'auto':
         cpu_only = not tf.config.list_physical_devices('GPU')
-        return 4 if cpu_only and compat.onednn_enabled() else None
-    return None if choice == 'off' else int(choice)
+        return winograd.ADAPTIVE if cpu_only and compat.onednn_enabled() else None
+    if choice == 'off':
+        return None
+    return winograd.ADAPTIVE if choice == winograd.ADAPTIVE else int(choice)
 
 
 def list_images(images):

@@ -63,8 +63,9 @@ def test_winograd_body_restores_the_direct_nets_checkpoint_and_predicts_the_same
             return outputs, op_types
 
     direct, direct_ops = predict(None, restore=False)
-    fast, fast_ops = predict(4, restore=True)
-    assert 'ExtractImagePatches' in fast_ops and 'ExtractImagePatches' not in direct_ops
+    # Adaptive: F(6x6) on the larger maps, F(4x4) on the 19 x 19 ones (and fc6's dilated sub-images).
+    fast, fast_ops = predict(winograd.ADAPTIVE, restore=True)
+    assert 'BatchMatMulV2' in fast_ops and 'BatchMatMulV2' not in direct_ops
     # The strided and 1x1 convolutions stay direct.
     assert 0 < fast_ops.count('Conv2D') < direct_ops.count('Conv2D') - 13
     for key in direct:

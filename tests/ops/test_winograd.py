@@ -37,6 +37,26 @@ def test_winograd_convolution_equals_the_direct_correlation(tile_size, height, w
     np.testing.assert_allclose(result, numpy_conv2d(inputs, kernel, padding, rate), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize('tile_size', winograd.TILE_SIZES)
+@pytest.mark.parametrize('batch_shape, rate', [(3, 1), (None, 1), (3, 2)])
+def test_biases_and_activation_apply_to_every_output_pixel(tile_size, batch_shape, rate):
+    # They act on the output tiles, before those are scattered back to pixels: every pixel, the
+    # images' order and the tiles' overhang past the edge (9 is no multiple of 2, 4 or 6) must come out
+    # as relu(conv + b), whether the batch is static (constant indices) or fed.
+    rng = np.random.default_rng(tile_size + rate)
+    inputs = rng.normal(size=(3, 9, 7, 4)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, 4, 6)).astype(np.float32)
+    biases = rng.normal(size=6).astype(np.float32)
+    with tf.Graph().as_default(), tf.Session() as session:
+        placeholder = tf.placeholder(tf.float32, [batch_shape, 9, 7, 4])
+        outputs = winograd.winograd_conv2d(placeholder, tf.constant(kernel), tile_size, 'SAME', rate,
+                                           biases=tf.constant(biases), activation_fn=tf.nn.relu)
+        result = session.run(outputs, {placeholder: inputs})
+    expected = np.maximum(numpy_conv2d(inputs, kernel, 'SAME', rate) + biases, 0)
+    assert (expected == 0).any() and (expected > 0).any()
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4)
+
+
 def test_filter_transform_is_g_kernel_g_transposed_per_channel_pair():
     rng = np.random.default_rng(0)
     kernel = rng.normal(size=(3, 3, 2, 4)).astype(np.float32)
@@ -95,7 +115,7 @@ def test_layer_has_slim_conv2ds_variables_and_outputs(batch_norm, cache_filters)
     assert fast_names == direct_names
     assert ('block/conv/biases' in fast_names) is not batch_norm
     assert fast_losses == direct_losses == 1
-    assert 'Conv2D' not in op_types and 'ExtractImagePatches' in op_types
+    assert 'Conv2D' not in op_types and 'BatchMatMulV2' in op_types
     np.testing.assert_allclose(fast, direct, rtol=1e-4, atol=1e-4)
 
 
@@ -146,7 +166,7 @@ def test_layer_takes_slim_conv2ds_arg_scope_for_arguments_it_is_not_given(tile_s
         build(winograd.conv2d, tile_size=tile_size, min_input_channels=4), inputs)
     assert fast_names == direct_names == {'conv/weights': [3, 3, 4, 3]}
     assert fast_losses == direct_losses == 1
-    assert ('ExtractImagePatches' in op_types) is (tile_size is not None)
+    assert ('BatchMatMulV2' in op_types) is (tile_size is not None)
     assert (direct < 0).any()  # no ReLU
     np.testing.assert_allclose(fast, direct, rtol=1e-4, atol=1e-4)
 
@@ -177,3 +197,19 @@ def test_an_inference_tower_can_reuse_a_training_towers_weights_with_a_filter_ca
                         reuse=True, cache_filters=True)
         assert [v.op.name for v in tf.local_variables()] == ['shared/winograd_filters']
         assert sorted(v.op.name for v in tf.global_variables()) == ['shared/biases', 'shared/weights']
+
+
+@pytest.mark.parametrize('size, tile_size', [(300, 6), (150, 6), (75, 6), (38, 6), (19, 4), (4, 4), (1, 4)])
+def test_adaptive_tile_size_takes_the_fewest_multiplies(size, tile_size):
+    # By hand, (tiles a side)^2 * (m + 2)^2: 38 -> F(4x4) 10^2 * 36 = 3600, F(6x6) 7^2 * 64 = 3136;
+    # 19 -> 5^2 * 36 = 900 vs 4^2 * 64 = 1024; 4 -> 36 vs 64 (a tie would go to F(4x4)).
+    assert winograd.adaptive_tile_size(size, size) == tile_size
+
+
+@pytest.mark.parametrize('size, rate, positions', [(38, 1, 64), (19, 1, 36), (19, 6, 36), (76, 2, 64)])
+def test_adaptive_layer_sizes_its_tiles_by_the_map_a_dilated_kernel_runs_on(size, rate, positions):
+    # Rate 6 on 19 x 19 (SSD's fc6) runs on 4 x 4 sub-images: F(4x4); rate 2 on 76 x 76: 38 x 38, F(6x6).
+    with tf.Graph().as_default():
+        winograd.conv2d(tf.zeros([1, size, size, 2]), 3, [3, 3], rate=rate, tile_size=winograd.ADAPTIVE,
+                        min_input_channels=1, cache_filters=True, scope='layer')
+        assert tf.local_variables()[0].shape.as_list() == [positions, 2, 3]

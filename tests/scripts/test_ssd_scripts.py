@@ -103,13 +103,13 @@ def test_detect_with_winograd_convolutions_finds_the_same_boxes(trained):
     images = os.path.join(trained['voc_dir'], 'JPEGImages')
     path = os.path.join(images, sorted(os.listdir(images))[0])
     found = {}
-    for choice in ('off', '4'):
+    for choice in ('off', 'adaptive'):
         output_dir = os.path.join(trained['root'], 'detections_winograd_' + choice)
         found[choice] = detect.run(script_flags.parse(
             detect.define_flags, checkpoint_path=trained['train_dir'], images=path,
             output_dir=output_dir, winograd=choice, keep_top_k=5, select_threshold=0.0,
             write_images=False))
-    (direct,), (fast,) = found['off'].values(), found['4'].values()
+    (direct,), (fast,) = found['off'].values(), found['adaptive'].values()
     assert [d['class_id'] for d in fast] == [d['class_id'] for d in direct]
     np.testing.assert_allclose([d['score'] for d in fast], [d['score'] for d in direct], atol=1e-4)
     np.testing.assert_allclose([d['box'] for d in fast], [d['box'] for d in direct], atol=1e-4)
@@ -119,7 +119,7 @@ def test_winograd_auto_follows_the_cpu_kernels(monkeypatch):
     gpus = []
     monkeypatch.setattr(inference_lib.tf.config, 'list_physical_devices', lambda kind=None: gpus)
     monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: True)
-    assert inference_lib.winograd_tile_size('auto') == 4
+    assert inference_lib.winograd_tile_size('auto') == 'adaptive'
     gpus.append('a GPU')
     assert inference_lib.winograd_tile_size('auto') is None
     gpus.clear()
@@ -127,3 +127,4 @@ def test_winograd_auto_follows_the_cpu_kernels(monkeypatch):
     assert inference_lib.winograd_tile_size('auto') is None
     assert inference_lib.winograd_tile_size('off') is None
     assert inference_lib.winograd_tile_size('2') == 2
+    assert inference_lib.winograd_tile_size('adaptive') == 'adaptive'
