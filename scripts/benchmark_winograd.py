@@ -20,13 +20,13 @@ import tensorflow.compat.v1 as tf
 from absl import flags
 
 from tf1zoo.ops import winograd
-from tf1zoo.scripts import benchmark_torchvision, checkpoint_info, script_flags
+from tf1zoo.scripts import benchmark_speed, benchmark_torchvision, checkpoint_info, script_flags
 
 FLAGS = flags.FLAGS
 
 # (VGG16 layer, input size, input channels, output channels): one stride-1 3x3 layer per block.
-_VGG16_LAYERS = (('conv1_2', 300, 64, 64), ('conv2_2', 150, 128, 128), ('conv3_2', 75, 256, 256),
-                 ('conv4_2', 38, 512, 512), ('conv5_2', 19, 512, 512))
+_VGG16_LAYERS = (('conv1_2', 300, 64, 64), ('conv2_1', 150, 64, 128), ('conv2_2', 150, 128, 128),
+                 ('conv3_2', 75, 256, 256), ('conv4_2', 38, 512, 512), ('conv5_2', 19, 512, 512))
 
 
 def define_flags(flag_values=flags.FLAGS):
@@ -39,25 +39,34 @@ def define_flags(flag_values=flags.FLAGS):
 
 
 def time_layer(batch_size, size, in_channels, out_channels, values):
-    """Milliseconds of the direct and the Winograd convolutions of one layer shape, and their errors."""
+    """Milliseconds of the direct and the Winograd convolutions of one layer shape, and their errors.
+
+    Each is a net's layer at inference: convolution, bias and ReLU (which oneDNN fuses into the direct
+    convolution, and `ops.winograd` into its output transform), the Winograd filters transformed once
+    beforehand (as `winograd.conv2d`'s cache holds them).
+    """
     rng = np.random.default_rng(0)
     result = {}
     with tf.Graph().as_default():
         inputs = tf.Variable(rng.normal(size=(batch_size, size, size, in_channels)).astype(np.float32))
         kernel = tf.Variable((rng.normal(size=(3, 3, in_channels, out_channels))
                               / np.sqrt(9 * in_channels)).astype(np.float32))
-        direct = tf.nn.conv2d(inputs, kernel, 1, 'SAME')
+        biases = tf.Variable(rng.normal(size=out_channels).astype(np.float32))
+        direct = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(inputs, kernel, 1, 'SAME'), biases))
         with tf.Session() as session:
             session.run(tf.global_variables_initializer())
             reference = session.run(direct)
             result['direct_ms'] = _milliseconds(session, direct, values)
             for tile_size in winograd.TILE_SIZES:
                 variant = 'F%d' % tile_size
-                outputs, stages = winograd.winograd_conv2d(inputs, kernel, tile_size, return_stages=True)
+                filters = tf.Variable(winograd.transform_filters(kernel, tile_size))
+                session.run(filters.initializer)
+                outputs, stages = winograd.winograd_conv2d(
+                    inputs, filters, tile_size, biases=biases, activation_fn=tf.nn.relu,
+                    return_stages=True, filters_transformed=True)
                 # The batched matmul alone: its operands cached in variables, so that only it runs.
                 transformed = tf.Variable(stages['transformed_tiles'])
-                filters = tf.Variable(stages['filters'])
-                session.run([transformed.initializer, filters.initializer])
+                session.run(transformed.initializer)
                 result[variant] = {
                     'ms': _milliseconds(session, outputs, values),
                     'batched_matmul_ms': _milliseconds(session, tf.matmul(transformed, filters), values),
@@ -75,8 +84,12 @@ def _milliseconds(session, tensor, values):
 
 def run(values):
     layers = {layer[0]: layer[1:] for layer in _VGG16_LAYERS}
+    unknown = sorted(set(values.layers) - set(layers))
+    if unknown:
+        raise ValueError('--layers: unknown %s; known: %s' % (', '.join(unknown), ', '.join(layers)))
     result = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor() or
-                          platform.machine(), 'tensorflow': tf.__version__,
+                          platform.machine(), **benchmark_speed.cpu_description(),
+                          'tensorflow': tf.__version__,
                           'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')},
               'layers': {}}
     for name in values.layers:
