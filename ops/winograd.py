@@ -2,19 +2,21 @@
 
 Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016): F(m x m, 3 x 3) computes
 an m x m output tile from an (m + 2) x (m + 2) input tile with (m + 2)^2 multiplies per input/output
-channel pair instead of 9 m^2, i.e. 4x fewer for F(4x4, 3x3). The result equals the direct convolution
-up to float rounding (relative error ~1e-5 for F(4x4) in float32); OpenCV's DNN module computes its
-3x3 convolutions this way on CPUs. The three stages here are TF ops that oneDNN runs fast: input tiles
-(``extract_patches``) times the Kronecker product B^T (x) B^T, one matmul per tile position with the
-transformed filters, and the output transform A^T (x) A^T with ``depth_to_space``.
+channel pair instead of 9 m^2, i.e. 4x fewer for F(4x4, 3x3), 5x for F(6x6, 3x3). The result equals the
+direct convolution up to float rounding (relative error ~1e-5 in float32); OpenCV's DNN module computes
+its 3x3 convolutions this way on CPUs. The stages here are TF ops that oneDNN runs fast: the input tiles
+gathered from the pixel matrix in one ``tf.gather``, times the Kronecker product B^T (x) B^T; one
+matmul per tile position with the transformed filters; the output transform A^T (x) A^T, with the bias
+and activation that oneDNN fuses into it; and one ``tf.gather`` from output tiles back to pixels.
 
 Tensors are NHWC with static spatial sizes; the batch may be dynamic. Kernels are ``[3, 3, in, out]``
 as tf-slim stores them, so a net switches between the direct and the Winograd form without any change
 to its variables (`conv2d` below is a drop-in for ``slim.conv2d``). For inference `conv2d` can keep the
 transformed filters in a local variable (``cache_filters``): transforming them on every run writes
-(m + 2)^2 / 9 times the weights (~350 MB for SSD300), which cost SSD300 50 ms per image at batch 1.
-The cache is filled by ``tf.local_variables_initializer()``, to be run after the weights are restored
-(TF1's Scaffold does so; `scripts/inference_lib.py` too).
+(m + 2)^2 / 9 times the weights (~350 MB for SSD300 at F(4x4)), which cost SSD300 50 ms per image at
+batch 1. The cache is filled by ``tf.local_variables_initializer()``, to be run after the weights are
+restored (TF1's Scaffold does so; `scripts/inference_lib.py` too); running it together with the
+global initializer before a restore leaves the cache holding the initial weights.
 """
 from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)
 import inspect
