@@ -213,3 +213,19 @@ def test_adaptive_layer_sizes_its_tiles_by_the_map_a_dilated_kernel_runs_on(size
         winograd.conv2d(tf.zeros([1, size, size, 2]), 3, [3, 3], rate=rate, tile_size=winograd.ADAPTIVE,
                         min_input_channels=1, cache_filters=True, scope='layer')
         assert tf.local_variables()[0].shape.as_list() == [positions, 2, 3]
+
+
+@pytest.mark.parametrize('tile_size', winograd.TILE_SIZES)
+def test_gradients_equal_the_direct_convolutions(tile_size):
+    # Training through the gathers: their gradients scatter back to the right pixels and taps.
+    rng = np.random.default_rng(tile_size)
+    inputs = rng.normal(size=(2, 7, 9, 3)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, 3, 4)).astype(np.float32)
+    upstream = rng.normal(size=(2, 7, 9, 4)).astype(np.float32)
+    with tf.Graph().as_default(), tf.Session() as session:
+        images, weights = tf.constant(inputs), tf.constant(kernel)
+        gradients = [tf.gradients(outputs, [images, weights], tf.constant(upstream)) for outputs in (
+            tf.nn.conv2d(images, weights, 1, 'SAME'), winograd.winograd_conv2d(images, weights, tile_size))]
+        (direct_inputs, direct_kernel), (fast_inputs, fast_kernel) = session.run(gradients)
+    np.testing.assert_allclose(fast_inputs, direct_inputs, rtol=0, atol=1e-4 * np.abs(direct_inputs).max())
+    np.testing.assert_allclose(fast_kernel, direct_kernel, rtol=0, atol=1e-4 * np.abs(direct_kernel).max())
