@@ -17,7 +17,7 @@ def temp_path_beside(final_path):
 
 def write_file_atomically(path, data, durable=True):
     """Writes ``data`` (bytes) to ``path`` through a temporary file in the same folder, then a rename.
-    The file gets `default_file_mode`. ``durable``: fsync the file and the folder (`replace_durably`),
+    The file gets `default_file_mode`. ``durable``: fsync the file and the folder (`move_into_place`),
     so that a power cut cannot leave an empty file behind the rename; files cheap to regenerate can
     skip it."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -25,24 +25,22 @@ def write_file_atomically(path, data, durable=True):
     try:
         with open(temp_path, 'wb') as stream:
             stream.write(data)
-        if durable:
-            replace_durably(temp_path, path)
-        else:
-            os.chmod(temp_path, default_file_mode())
-            os.replace(temp_path, path)
+        move_into_place(temp_path, path, durable)
     except BaseException:
         remove_quietly(temp_path)
         raise
 
 
-def replace_durably(temp_path, path):
-    """Gives ``temp_path`` (already written) `default_file_mode`, syncs it, renames it to ``path`` and
-    syncs the folder, so that the rename itself survives a crash."""
+def move_into_place(temp_path, path, durable=True):
+    """Gives ``temp_path`` (already written) `default_file_mode` and renames it to ``path``; ``durable``:
+    syncs it first and the folder after, so that the rename itself survives a crash."""
     os.chmod(temp_path, default_file_mode())  # mkstemp creates 0600
-    with open(temp_path, 'rb') as stream:
-        os.fsync(stream.fileno())
+    if durable:
+        with open(temp_path, 'rb') as stream:
+            os.fsync(stream.fileno())
     os.replace(temp_path, path)
-    sync_folder(os.path.dirname(os.path.abspath(path)))
+    if durable:
+        sync_folder(os.path.dirname(os.path.abspath(path)))
 
 
 def sync_folder(folder):

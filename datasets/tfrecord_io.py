@@ -361,7 +361,7 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
             atomic_io.remove_quietly(path)
         raise
     for temp, final in zip(temps, finals):
-        atomic_io.replace_durably(temp, final)
+        atomic_io.move_into_place(temp, final)
     _remove_stale_shards(output_dir, name, keep=set(finals))
     return WriteResult(files=tuple(finals), shard_sizes=tuple(sizes))
 

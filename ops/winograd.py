@@ -146,9 +146,8 @@ def winograd_conv2d(inputs, kernel, tile_size=4, padding='SAME', rate=1, biases=
 
 class _Tiling:
     """Where F(m x m, 3 x 3)'s tiles of one image lie: ``input_pixels`` [(m + 2)^2, tiles], the input
-    pixel (row-major index) of every tile position, -1 in the zero padding; ``output_rows``
-    [out_height, out_width], each output pixel's row in the [m^2 * tiles] output-tile matrix of a batch
-    of one (position-major: row = position * tiles + tile)."""
+    pixel (row-major index) of every tile position, -1 in the zero padding; ``output_positions`` and
+    ``output_tiles`` [out_height, out_width], each output pixel's position in its tile and its tile."""
 
     def __init__(self, height, width, tile_size, padding):
         border = {'SAME': 1, 'VALID': 0}[padding]
@@ -163,9 +162,8 @@ class _Tiling:
         self.input_pixels = np.where(inside, rows * width + columns, -1).reshape(
             (tile_size + 2) ** 2, self.num_tiles)
         y, x = np.arange(self.out_height)[:, None], np.arange(self.out_width)[None, :]
-        position = (y % tile_size) * tile_size + x % tile_size
-        tile = (y // tile_size) * self.tiles_x + x // tile_size
-        self.output_rows = position * self.num_tiles + tile
+        self.output_positions = (y % tile_size) * tile_size + x % tile_size
+        self.output_tiles = (y // tile_size) * self.tiles_x + x // tile_size
 
     def input_rows(self, batch_size, pixels_per_image):
         """Rows of the batch's [batch * pixels + 1, in] pixel matrix (the last row: zeros) for every
@@ -179,8 +177,8 @@ class _Tiling:
     def output_rows_of_batch(self, batch_size):
         """Rows of the batch's [m^2 * batch * tiles, out] output-tile matrix for every output pixel,
         image-major: [batch * out_height * out_width] int32."""
-        rows = tf.constant(self.output_rows.astype(np.int32))
-        position, tile = rows // self.num_tiles, rows % self.num_tiles
+        position = tf.constant(self.output_positions.astype(np.int32))
+        tile = tf.constant(self.output_tiles.astype(np.int32))
         image_offsets = (tf.range(batch_size) * self.num_tiles)[:, None, None]
         return tf.reshape(position[None] * (batch_size * self.num_tiles) + image_offsets + tile[None], [-1])
 
@@ -279,13 +277,11 @@ def conv2d(inputs, num_outputs, kernel_size, tile_size=None, min_input_channels=
             with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
                 filters = tf.get_variable('winograd_filters', initializer=filters, trainable=False,
                                           collections=[tf.GraphKeys.LOCAL_VARIABLES])
-        biases = None
-        if args['normalizer_fn'] is None and args['biases_initializer'] is not None:
-            biases = slim.model_variable(
+        if args['normalizer_fn'] is None:  # bias and activation on the output tiles (fused there)
+            biases = None if args['biases_initializer'] is None else slim.model_variable(
                 'biases', shape=[num_outputs], initializer=args['biases_initializer'],
                 regularizer=args['biases_regularizer'], trainable=args['trainable'],
                 collections=slim_utils.get_variable_collections(args['variables_collections'], 'biases'))
-        if args['normalizer_fn'] is None:  # bias and activation on the output tiles (fused there)
             outputs = winograd_conv2d(inputs, filters, tile_size, args['padding'], rate, biases,
                                       args['activation_fn'], filters_transformed=True)
         else:

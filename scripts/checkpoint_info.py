@@ -38,7 +38,7 @@ def save_checkpoint_atomically(session, saver, prefix):
         temp_prefix = os.path.join(temp_dir, 'model')
         saver.save(session, temp_prefix, write_meta_graph=False, write_state=False)
         for name in sorted(os.listdir(temp_dir), key=lambda name: name.endswith('.index')):
-            atomic_io.replace_durably(os.path.join(temp_dir, name), prefix + name[len('model'):])
+            atomic_io.move_into_place(os.path.join(temp_dir, name), prefix + name[len('model'):])
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
     return prefix
