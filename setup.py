@@ -6,7 +6,7 @@ so each folder is mapped to ``tf1zoo.<folder>``.
 """
 import setuptools
 
-_PACKAGES = ('nets', 'datasets', 'preprocessing', 'ops', 'converters', 'scripts')
+_PACKAGES = ('ops', 'nets', 'preprocessing', 'datasets', 'converters', 'engine', 'scripts')
 
 # tf-keras 2.21 depends on the `tensorflow` wheel itself, so that wheel (which runs
 # on the CPU and uses a GPU when CUDA is present) is the default; `[gpu]` adds the
@@ -17,7 +17,7 @@ setuptools.setup(
     name='tf1-detection-zoo',
     version='0.1.0',
     description='Faithful TF1-style (graph mode) SSD, RefineDet, R-FCN, YOLO v1 and DCGAN.',
-    python_requires='>=3.10,<3.13',
+    python_requires='>=3.10,<3.14',
     packages=['tf1zoo.' + name for name in _PACKAGES],
     package_dir={'tf1zoo.' + name: name for name in _PACKAGES},
     install_requires=[

@@ -17,7 +17,7 @@ import collections
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message, message_factory, text_format
 
-from tf1zoo.datasets import atomic_io
+from tf1zoo.ops import atomic_io
 
 _F = descriptor_pb2.FieldDescriptorProto
 _PACKAGE = 'tf1zoo_caffe'

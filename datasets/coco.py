@@ -47,11 +47,24 @@ def load_coco(json_path):
         raise DatasetError(json_path, 'not a COCO instances file (%r)' % error) from error
 
 
-def category_map(coco):
-    """``({category_id: class_id}, class_names)``: contiguous 1-based ids from sorted category ids."""
+def category_map(coco, class_names=None, json_path='<COCO JSON>'):
+    """``({category_id: class_id}, class_names)`` of a COCO index.
+
+    Without ``class_names``, contiguous 1-based class ids in the order of the sorted category ids and
+    the categories' names. With them (a registered dataset's or a label map's), each category is
+    mapped by its name to ``class_names.index(name) + 1``; a category outside them is a DatasetError.
+    """
     category_ids = sorted(coco.getCatIds())
-    class_names = tuple(category['name'] for category in coco.loadCats(category_ids))
-    return {cat_id: index + 1 for index, cat_id in enumerate(category_ids)}, class_names
+    names = tuple(category['name'] for category in coco.loadCats(category_ids))
+    if class_names is None:
+        return {cat_id: index + 1 for index, cat_id in enumerate(category_ids)}, names
+    class_names = tuple(class_names)
+    unknown = [name for name in names if name not in class_names]
+    if unknown:
+        raise DatasetError(json_path, 'categories %s are not among the classes %s'
+                           % (unknown, list(class_names)))
+    return ({cat_id: class_names.index(name) + 1 for cat_id, name in zip(category_ids, names)},
+            class_names)
 
 
 def _normalised_box(annotation, height, width, json_path):
@@ -88,23 +101,16 @@ def image_record(coco, image_id, category_to_class, class_names, json_path):
                        width=width, objects=tuple(objects))
 
 
-def _check_class_names(class_names, expected, json_path):
-    if expected is not None and tuple(expected) != class_names:
-        raise DatasetError(json_path, 'categories %s differ from the expected classes %s'
-                           % (list(class_names), list(expected)))
-
-
 def iterate_examples(json_path, image_dir, skip_bad=False, num_workers=1, class_names=None):
     """The ``(ImageRecord, image_bytes)`` pairs of every image in the JSON, by image id.
 
-    ``class_names``, when given, must equal the JSON's category names in category-id order (so the
-    written class ids mean what the dataset spec says). A missing, corrupt or wrongly sized image or
-    a bad box raises DatasetError naming the file, or with ``skip_bad`` is listed in the returned
-    ExampleStream's ``skipped`` once iterated.
+    ``class_names``, when given, number the classes (each category is mapped by its name, see
+    `category_map`); otherwise the JSON's categories do, and the stream's ``class_names`` says how.
+    A missing, corrupt or wrongly sized image or a bad box raises DatasetError naming the file, or
+    with ``skip_bad`` is listed in the returned ExampleStream's ``skipped`` once iterated.
     """
     coco = load_coco(json_path)
-    category_to_class, names = category_map(coco)
-    _check_class_names(names, class_names, json_path)
+    category_to_class, names = category_map(coco, class_names, json_path)
 
     def load(image_id):
         record = image_record(coco, image_id, category_to_class, names, json_path)
@@ -112,4 +118,4 @@ def iterate_examples(json_path, image_dir, skip_bad=False, num_workers=1, class_
         return record, tfrecord_io.read_checked_image(image_path, record.height, record.width)
 
     return tfrecord_io.ExampleStream(load, sorted(coco.getImgIds()), skip_bad=skip_bad,
-                                     num_workers=num_workers)
+                                     num_workers=num_workers, class_names=names)

@@ -3,6 +3,10 @@
 ``get_dataset_spec(name)`` describes a dataset; ``file_pattern(spec, dataset_dir, split)`` is where
 ``scripts/convert_to_tfrecord.py`` writes a split (``<dataset_dir>/<name>_<split>-*.tfrecord``); and
 ``get_split`` resolves those files and the split's size, as slim's ``dataset_factory.get_dataset``.
+
+A dataset need not be registered here: one converted with a label map (or from a COCO JSON) under
+any name carries its class names in the split's JSON (`split_info`), and ``get_split`` builds its
+spec from that.
 """
 import dataclasses
 import os
@@ -10,7 +14,7 @@ from typing import Mapping, Optional, Tuple
 
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import coco, pascalvoc, tfrecord_io
+from tf1zoo.datasets import coco, pascalvoc, split_info, tfrecord_io
 from tf1zoo.datasets.tfrecord_io import DatasetError
 
 # The embedded synthetic dataset's classes (datasets/synthetic_shapes.py), class id = index + 1.
@@ -124,19 +128,43 @@ class DatasetSplit:
 
 
 def get_split(dataset_name, split, dataset_dir, pattern=None):
-    """The converted split's files and size; no matching file is a DatasetError naming the pattern.
+    """The converted split's files, size and classes; no matching file is a DatasetError.
 
-    ``pattern`` overrides ``file_pattern(spec, dataset_dir, split)``. The size is the spec's where it
-    has one, else the number of records in the files.
+    ``pattern`` overrides ``file_pattern(spec, dataset_dir, split)``. A registered dataset's spec is
+    checked against the split's JSON where the converter wrote one; an unregistered name needs that
+    JSON (it holds the class names). The size is the JSON's, else the spec's, else the number of
+    records in the files.
     """
-    spec = get_dataset_spec(dataset_name)
-    check_split(spec, split)
+    info = split_info.read_split_info(dataset_dir, '%s_%s' % (dataset_name, split)) \
+        if dataset_dir else None
+    spec = _spec_of_split(dataset_name, split, dataset_dir, info)
     pattern = pattern or file_pattern(spec, dataset_dir, split)
     files = tuple(sorted(tf.io.gfile.glob(pattern)))
     if not files:
         raise DatasetError(pattern, 'no TFRecord file matches')
-    if spec.splits_to_sizes is not None:
+    if info is not None:
+        num_samples = info.num_examples
+    elif spec.splits_to_sizes is not None:
         num_samples = spec.splits_to_sizes[split]
     else:
         num_samples = tfrecord_io.count_records(files)
     return DatasetSplit(spec=spec, split=split, files=files, num_samples=num_samples)
+
+
+def _spec_of_split(dataset_name, split, dataset_dir, info):
+    """The registered spec (checked against ``info``), or one made from ``info``."""
+    if dataset_name in DATASETS:
+        spec = DATASETS[dataset_name]
+        check_split(spec, split)
+        if info is not None and tuple(info.class_names) != spec.class_names:
+            raise DatasetError(split_info.info_path(dataset_dir, tfrecord_name(spec, split)),
+                               'classes %s are not those of the registered dataset %r (%s)'
+                               % (list(info.class_names), dataset_name, list(spec.class_names)))
+        return spec
+    if info is None:
+        raise ValueError('unknown dataset %r: no %s (convert_to_tfrecord.py writes it), and the '
+                         'registered datasets are %s'
+                         % (dataset_name, split_info.info_path(dataset_dir or '.', '%s_%s' % (
+                             dataset_name, split)), ', '.join(DATASETS)))
+    return DatasetSpec(dataset_name, tuple(info.class_names), info.dataset_format or 'voc',
+                       splits_to_sizes={split: info.num_examples})

@@ -11,8 +11,8 @@ from typing import Callable, Optional, Sequence, Union
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.datasets import tfrecord_io
-from tf1zoo.datasets.standard_fields import InputDataFields
 from tf1zoo.datasets.tfrecord_io import DatasetError
+from tf1zoo.ops.standard_fields import InputDataFields
 
 AUTOTUNE = tf.data.experimental.AUTOTUNE
 DEFAULT_SHUFFLE_BUFFER = 2048

@@ -142,7 +142,8 @@ def iterate_examples(voc_dir, split, class_names=VOC_CLASSES, skip_bad=False, nu
     image_ids = read_image_ids(voc_dir, split)
     class_names = tuple(class_names)
     return tfrecord_io.ExampleStream(lambda image_id: load_example(voc_dir, image_id, class_names),
-                                     image_ids, skip_bad=skip_bad, num_workers=num_workers)
+                                     image_ids, skip_bad=skip_bad, num_workers=num_workers,
+                                     class_names=class_names)
 
 
 def get_split(split_name, dataset_dir, file_pattern=None, dataset_name='pascalvoc_2007'):

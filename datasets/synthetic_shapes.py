@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from tf1zoo.datasets import atomic_io
+from tf1zoo.ops import atomic_io
 
 CLASS_NAMES = ('circle', 'square', 'triangle', 'star', 'hexagon', 'cross')
 VOC_FOLDER = 'VOCshapes'

@@ -23,8 +23,8 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 import tqdm
 
-from tf1zoo.datasets import atomic_io
-from tf1zoo.datasets.standard_fields import InputDataFields, TfExampleFields
+from tf1zoo.ops import atomic_io
+from tf1zoo.ops.standard_fields import InputDataFields, TfExampleFields
 
 _JPEG_MAGIC = b'\xff\xd8\xff'
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
@@ -85,16 +85,18 @@ class ExampleStream:
     ``load_fn(key)`` loads one example and raises ``DatasetError`` when it is bad. With ``skip_bad``
     such examples are left out and listed in ``skipped``; otherwise the first error is raised.
     ``num_workers`` threads load ahead (OpenCV's decoder and file reads release the GIL).
+    ``class_names`` are the names the records' 1-based class ids index.
     """
 
     def __init__(self, load_fn: Callable, keys: Sequence, skip_bad: bool = False,
-                 num_workers: int = 1):
+                 num_workers: int = 1, class_names: Sequence[str] = ()):
         if num_workers < 1:
             raise ValueError('num_workers must be >= 1, got %d' % num_workers)
         self._load_fn = load_fn
         self._keys = list(keys)
         self._skip_bad = skip_bad
         self._num_workers = num_workers
+        self.class_names = tuple(class_names)
         self.skipped: List[SkippedFile] = []
 
     def __len__(self):

@@ -10,12 +10,22 @@ The reference is the devkit's MATLAB code, ``VOCevaldet.m`` and ``VOCap.m``:
   (and marks it detected); an already-detected one makes it a false positive. Below 0.5 it is a false
   positive.
 * Recall divides by the number of non-difficult ground truths.
-* VOC2007 used an 11-point interpolated AP (max precision at recall >= 0, 0.1, ..., 1, averaged);
-  VOC2010 onwards uses the area under the monotone precision envelope (``VOCap.m``).
+* VOC2007 used an 11-point interpolated AP: the highest precision at recall >= t, averaged over
+  ``t=0:0.1:1``. MATLAB's colon operator builds the upper half of that range down from its end
+  (``1 - k*0.1``), so its thresholds are not NumPy's: 0.6 and 0.7 are the doubles nearest to 0.6 and
+  0.7 (NumPy's ``linspace``/``arange`` give 0.6000000000000001 and 0.7000000000000001), while 0.3 is
+  0.30000000000000004 in both. A class whose recall reaches exactly 6/10 or 7/10 gets another AP
+  under the two. `DEVKIT_11POINT_THRESHOLDS` are MATLAB's. MATLAB's ``max`` ignores NaN (the 0/0
+  precision of detections on difficult objects before any true or false positive) unless every value
+  is NaN, which happens only when every detection of a class lies on a difficult object: the devkit's
+  AP is then NaN, and so is it here.
+* VOC2010 onwards uses the area under the monotone precision envelope (``VOCap.m``).
 
-py-faster-rcnn's ``voc_eval.py``, which many published Python numbers use, differs in one place that
-matters: a detection is a true positive only when its IoU is strictly greater than 0.5.
-``iou_comparison='strict'`` selects that rule.
+py-faster-rcnn's ``voc_eval.py``, which many published Python numbers use, differs in three places:
+a detection is a true positive only when its IoU is strictly greater than 0.5; its 11 thresholds are
+NumPy's ``np.arange(0., 1.1, 0.1)``; and its precision divides by ``max(tp + fp, eps)`` (0 where the
+devkit has 0/0) after an unstable ``np.argsort`` of the scores. ``protocol='py-faster-rcnn'`` selects
+all of them.
 
 A class without any non-difficult ground truth has no defined recall: its AP is ``None`` and it is left
 out of the mean.
@@ -24,9 +34,41 @@ import dataclasses
 
 import numpy as np
 
-from tf1zoo.datasets import atomic_io
+from tf1zoo.ops import atomic_io
 
 DEVKIT_MIN_OVERLAP = 0.5
+PROTOCOLS = ('devkit', 'py-faster-rcnn')
+
+
+def matlab_colon(start, step, stop):
+    """MATLAB's ``start:step:stop`` for ``step > 0``, element for element (MathWorks' colon algorithm).
+
+    The number of intervals n is ``round((stop - start) / step)``, less one where ``start + n*step``
+    overshoots ``stop`` by more than 2 eps of the larger magnitude; the range ends on ``stop`` itself
+    where ``start + n*step`` is within that tolerance of it, else on ``start + n*step``. The first half
+    of the elements is ``start + k*step``, the second half ``end - k*step`` counted back from the end,
+    and the middle element of an even n is ``(start + end) / 2``.
+    """
+    tolerance = 2.0 * np.finfo(np.float64).eps * max(abs(start), abs(stop))
+    n = int(round((stop - start) / step))
+    if start + n * step - stop > tolerance:
+        n -= 1
+    if abs(start + n * step - stop) > tolerance:  # stop lies off the grid: the range ends before it
+        stop = start + n * step
+    values = np.empty(n + 1)
+    half = n // 2
+    for k in range(half + 1):
+        values[k] = start + k * step
+        values[n - k] = stop - k * step
+    if n % 2 == 0:
+        values[half] = (start + stop) / 2.0
+    return values
+
+
+# VOCevaldet.m: for t=0:0.1:1
+DEVKIT_11POINT_THRESHOLDS = matlab_colon(0.0, 0.1, 1.0)
+# py-faster-rcnn voc_eval.py voc_ap(use_07_metric=True): for t in np.arange(0., 1.1, 0.1)
+PY_FASTER_RCNN_11POINT_THRESHOLDS = np.arange(0.0, 1.1, 0.1)
 
 
 @dataclasses.dataclass
@@ -66,22 +108,29 @@ def devkit_iou(box, boxes):
     return np.where((iw > 0) & (ih > 0), iou, -np.inf)
 
 
-def true_false_positives(detections, ground_truth, iou_comparison='devkit'):
+def _check_protocol(protocol):
+    if protocol not in PROTOCOLS:
+        raise ValueError('protocol must be one of %s, not %r' % (', '.join(PROTOCOLS), protocol))
+
+
+def true_false_positives(detections, ground_truth, protocol='devkit'):
     """Marks each detection of one class as true positive, false positive or neither (difficult).
 
     Args:
       detections: a ``Detections`` of one class.
       ground_truth: dict image_id -> ``GroundTruth`` of that class (images without objects of the class
         may be absent).
-      iou_comparison: 'devkit' (IoU >= 0.5) or 'strict' (IoU > 0.5, py-faster-rcnn).
+      protocol: 'devkit' (IoU >= 0.5, ties in file order) or 'py-faster-rcnn' (IoU > 0.5, NumPy's
+        default argsort).
 
     Returns:
       (tp, fp): float64 [d] arrays in decreasing-confidence order; a detection on a difficult object
       is 0 in both.
     """
-    if iou_comparison not in ('devkit', 'strict'):
-        raise ValueError('iou_comparison must be "devkit" or "strict", not %r' % iou_comparison)
-    order = np.argsort(-np.asarray(detections.scores, dtype=np.float64), kind='stable')
+    _check_protocol(protocol)
+    negated = -np.asarray(detections.scores, dtype=np.float64)
+    # MATLAB's sort is stable; py-faster-rcnn's np.argsort(-confidence) is not.
+    order = np.argsort(negated, kind='stable') if protocol == 'devkit' else np.argsort(negated)
     detected = {image_id: np.zeros(len(gt.boxes), bool) for image_id, gt in ground_truth.items()}
     tp = np.zeros(len(order))
     fp = np.zeros(len(order))
@@ -92,7 +141,7 @@ def true_false_positives(detections, ground_truth, iou_comparison='devkit'):
             continue
         overlaps = devkit_iou(detections.boxes[index], gt.boxes)
         best = int(np.argmax(overlaps))
-        passes = (overlaps[best] >= DEVKIT_MIN_OVERLAP if iou_comparison == 'devkit'
+        passes = (overlaps[best] >= DEVKIT_MIN_OVERLAP if protocol == 'devkit'
                   else overlaps[best] > DEVKIT_MIN_OVERLAP)
         if not passes:
             fp[rank] = 1
@@ -106,55 +155,75 @@ def true_false_positives(detections, ground_truth, iou_comparison='devkit'):
     return tp, fp
 
 
-def precision_recall(tp, fp, num_positives):
-    """Cumulative precision and recall [d] from per-detection tp/fp (``VOCevaldet.m``)."""
+def precision_recall(tp, fp, num_positives, protocol='devkit'):
+    """Cumulative precision and recall [d] from per-detection tp/fp (``VOCevaldet.m``).
+
+    The devkit's precision is ``tp ./ (fp + tp)``: NaN (0/0) at leading ranks whose detections all
+    lay on difficult objects; py-faster-rcnn's divides by ``max(tp + fp, eps)``, 0 there.
+    """
+    _check_protocol(protocol)
     tp_cum = np.cumsum(tp)
     fp_cum = np.cumsum(fp)
     recall = tp_cum / float(num_positives)
+    if protocol == 'py-faster-rcnn':
+        return tp_cum / np.maximum(tp_cum + fp_cum, np.finfo(np.float64).eps), recall
     with np.errstate(divide='ignore', invalid='ignore'):
-        precision = tp_cum / (tp_cum + fp_cum)
-    # Leading detections on difficult objects have neither tp nor fp; the devkit's 0/0 is NaN there,
-    # which its max() ignores. NumPy's max would not, so those ranks become 0.
-    return np.nan_to_num(precision, nan=0.0), recall
+        return tp_cum / (tp_cum + fp_cum), recall
 
 
-def voc07_11point_ap(precision, recall):
-    """VOC2007's AP: the mean over t = 0, 0.1, ..., 1 of the highest precision at recall >= t."""
+def _matlab_max(values):
+    """MATLAB's ``max`` of a non-empty vector: NaN is ignored unless every value is NaN."""
+    finite = values[~np.isnan(values)]
+    return finite.max() if finite.size else np.nan
+
+
+def voc07_11point_ap(precision, recall, thresholds=DEVKIT_11POINT_THRESHOLDS):
+    """VOC2007's AP: the mean over ``thresholds`` t of the highest precision at recall >= t.
+
+    Summed as the devkit sums it (``ap = ap + p/11``); an empty selection counts 0.
+    """
     ap = 0.0
-    for threshold in np.linspace(0.0, 1.0, 11):
+    for threshold in thresholds:
         selected = precision[recall >= threshold]
-        ap += (selected.max() if selected.size else 0.0) / 11.0
-    return ap
+        ap += (_matlab_max(selected) if selected.size else 0.0) / 11.0
+    return float(ap)
 
 
 def voc12_area_ap(precision, recall):
-    """VOC2010+'s AP (``VOCap.m``): area under the precision envelope, summed where recall changes."""
+    """VOC2010+'s AP (``VOCap.m``): area under the precision envelope, summed where recall changes.
+
+    MATLAB's ``max(mpre(i), mpre(i+1))`` ignores a NaN precision; the envelope ends in 0, so NaN never
+    survives it, as 0 would not.
+    """
     mrec = np.concatenate([[0.0], recall, [1.0]])
-    mpre = np.concatenate([[0.0], precision, [0.0]])
+    mpre = np.nan_to_num(np.concatenate([[0.0], precision, [0.0]]), nan=0.0)
     for i in range(len(mpre) - 2, -1, -1):
         mpre[i] = max(mpre[i], mpre[i + 1])
     changes = np.where(mrec[1:] != mrec[:-1])[0] + 1
     return float(np.sum((mrec[changes] - mrec[changes - 1]) * mpre[changes]))
 
 
-def average_precision(detections, ground_truth, iou_comparison='devkit'):
+def average_precision(detections, ground_truth, protocol='devkit'):
     """Both APs of one class: {'voc07_11point': ap or None, 'voc12_area': ap or None}."""
     num_positives = int(sum(np.sum(~gt.difficult.astype(bool)) for gt in ground_truth.values()))
     if num_positives == 0:
         return {'voc07_11point': None, 'voc12_area': None}
-    tp, fp = true_false_positives(detections, ground_truth, iou_comparison)
-    precision, recall = precision_recall(tp, fp, num_positives)
-    return {'voc07_11point': voc07_11point_ap(precision, recall),
+    tp, fp = true_false_positives(detections, ground_truth, protocol)
+    precision, recall = precision_recall(tp, fp, num_positives, protocol)
+    thresholds = (DEVKIT_11POINT_THRESHOLDS if protocol == 'devkit'
+                  else PY_FASTER_RCNN_11POINT_THRESHOLDS)
+    return {'voc07_11point': voc07_11point_ap(precision, recall, thresholds),
             'voc12_area': voc12_area_ap(precision, recall)}
 
 
-def evaluate(detections_by_class, ground_truth_by_class, class_names, iou_comparison='devkit'):
+def evaluate(detections_by_class, ground_truth_by_class, class_names, protocol='devkit'):
     """Per-class AP and mAP under both metrics.
 
     Args:
       detections_by_class: dict class_name -> ``Detections`` (a missing class has no detections).
       ground_truth_by_class: dict class_name -> dict image_id -> ``GroundTruth``.
       class_names: the classes to report, in order.
+      protocol: one of `PROTOCOLS`.
 
     Returns:
       {'voc07_11point': {'mAP': float, 'ap': {class: float or None}}, 'voc12_area': {...}}; mAP
@@ -162,7 +231,7 @@ def evaluate(detections_by_class, ground_truth_by_class, class_names, iou_compar
     """
     empty = Detections(image_ids=[], scores=np.zeros([0]), boxes=np.zeros([0, 4]))
     per_class = {name: average_precision(detections_by_class.get(name, empty),
-                                         ground_truth_by_class.get(name, {}), iou_comparison)
+                                         ground_truth_by_class.get(name, {}), protocol)
                  for name in class_names}
     results = {}
     for metric in ('voc07_11point', 'voc12_area'):

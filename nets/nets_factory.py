@@ -7,7 +7,7 @@ import dataclasses
 from typing import Callable, Tuple
 
 from tf1zoo.nets import refinedet320, refinedet_detector, single_shot_detector, ssd_vgg_300
-from tf1zoo.preprocessing import image_conventions
+from tf1zoo.ops import image_conventions
 
 
 @dataclasses.dataclass(frozen=True)

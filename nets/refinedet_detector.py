@@ -19,9 +19,8 @@ Boxes are normalised ``[ymin, xmin, ymax, xmax]``; class 0 is the background.
 """
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import standard_fields
 from tf1zoo.nets import single_shot_detector
-from tf1zoo.ops import multibox_loss, post_processing
+from tf1zoo.ops import multibox_loss, post_processing, standard_fields
 
 fields = standard_fields.InputDataFields
 

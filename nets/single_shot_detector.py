@@ -15,8 +15,7 @@ is the background and ``num_classes`` counts it.
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.datasets import standard_fields
-from tf1zoo.ops import anchor_generator, box_coder, matcher, multibox_loss, post_processing
+from tf1zoo.ops import anchor_generator, box_coder, matcher, multibox_loss, post_processing, standard_fields
 
 fields = standard_fields.InputDataFields
 

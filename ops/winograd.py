@@ -15,7 +15,7 @@ to its variables (`conv2d` below is a drop-in for ``slim.conv2d``). For inferenc
 transformed filters in a local variable (``cache_filters``): transforming them on every run writes
 (m + 2)^2 / 9 times the weights (~350 MB for SSD300 at F(4x4)), which cost SSD300 50 ms per image at
 batch 1. The cache is filled by ``tf.local_variables_initializer()``, to be run after the weights are
-restored (TF1's Scaffold does so; `scripts/inference_lib.py` too); running it together with the
+restored (TF1's Scaffold does so; `engine/inference.py` too); running it together with the
 global initializer before a restore leaves the cache holding the initial weights.
 """
 from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)

@@ -8,7 +8,8 @@ maps a decoded tensor dict (uint8 RGB image, normalised ``[ymin, xmin, ymax, xma
 """
 import functools
 
-from tf1zoo.preprocessing import image_conventions, ssd_augmentation
+from tf1zoo.ops import image_conventions
+from tf1zoo.preprocessing import ssd_augmentation
 
 
 def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE_BGR, seed=None,

@@ -24,8 +24,7 @@ import collections
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import standard_fields
-from tf1zoo.preprocessing import image_conventions
+from tf1zoo.ops import image_conventions, standard_fields
 
 fields = standard_fields.InputDataFields
 

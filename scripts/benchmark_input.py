@@ -9,21 +9,14 @@ from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must pr
 
 # isort: split
 import json
-import os
-import platform
-import time
 
-import tensorflow.compat.v1 as tf
-import tqdm
 from absl import flags
 
-from tf1zoo.datasets import dataset_factory, input_pipeline
-from tf1zoo.preprocessing import preprocessing_factory
-from tf1zoo.scripts import checkpoint_info, script_flags
+from tf1zoo.engine import benchmarking, checkpoint_info, cli
 
 
 def define_flags(flag_values=flags.FLAGS):
-    define = script_flags.Definer(flag_values)
+    define = cli.Definer(flag_values)
     define.string('dataset_name', 'shapes', 'Dataset from datasets/dataset_factory.py.')
     define.string('dataset_dir', None, 'Folder of the converted TFRecords.')
     define.string('split', 'trainval', 'Split to read.')
@@ -37,25 +30,11 @@ def define_flags(flag_values=flags.FLAGS):
 
 def run(values):
     """Times the pipeline; returns the result dict."""
-    split = dataset_factory.get_split(values.dataset_name, values.split, values.dataset_dir)
-    preprocess = preprocessing_factory.get_preprocessing(values.preprocessing_name)
-    with tf.Graph().as_default():
-        dataset = input_pipeline.build_dataset(
-            list(split.files), values.batch_size,
-            lambda tensor_dict: preprocess(tensor_dict, is_training=True), is_training=True)
-        batch = input_pipeline.make_one_shot_batch(dataset)
-        with tf.Session() as session:
-            for _ in range(values.warmup_batches):
-                session.run(batch)
-            start = time.perf_counter()
-            for _ in tqdm.trange(values.num_batches, desc='batches'):
-                session.run(batch)
-            seconds = time.perf_counter() - start
-    result = {'images_per_second': values.batch_size * values.num_batches / seconds,
-              'batch_size': values.batch_size, 'num_batches': values.num_batches,
-              'preprocessing': values.preprocessing_name, 'dataset': values.dataset_name,
-              'cpu_count': os.cpu_count(), 'processor': platform.processor() or platform.machine(),
-              'tensorflow': tf.__version__}
+    # 1. Time the pipeline.
+    result = benchmarking.input_pipeline_images_per_second(
+        values.dataset_name, values.dataset_dir, values.split, values.preprocessing_name,
+        values.batch_size, values.warmup_batches, values.num_batches)
+    # 2. Print, and write the JSON.
     print(json.dumps(result, indent=2))
     if values.output_json:
         checkpoint_info.write_json_atomically(values.output_json, result)
@@ -63,4 +42,4 @@ def run(values):
 
 
 if __name__ == '__main__':
-    script_flags.run_as_program(define_flags, run)
+    cli.run_as_program(define_flags, run)

@@ -5,7 +5,8 @@
 Random weights (nothing is downloaded), random 300 x 300 images; inference includes torchvision's own
 normalisation and post-processing, training is a loss + SGD (momentum 0.9) step. benchmark_speed.py
 runs this file in its own process (torch and TensorFlow in one process crash on this stack), so it
-imports neither TensorFlow nor the repository's TF modules. Exits with status 3 when torch is absent.
+imports neither TensorFlow nor the repository's TF modules. Without torch it prints
+``{"unavailable": ...}``.
 """
 import argparse
 import json
@@ -13,13 +14,14 @@ import statistics
 import sys
 import time
 
-NO_TORCH_EXIT_CODE = 3
 _NUM_CLASSES = 21
 _IMAGE_SIZE = 300
 
 
 def median_seconds(run, warmup_iters, num_iters):
-    """The median wall time of ``num_iters`` calls of ``run`` after ``warmup_iters`` untimed ones."""
+    """The median wall time of ``num_iters`` calls of ``run`` after ``warmup_iters`` untimed ones
+    (``engine.benchmarking.median_seconds``, restated: this program must not import TensorFlow, and
+    every module of the repository does)."""
     for _ in range(warmup_iters):
         run()
     times = []
@@ -69,8 +71,8 @@ def main(argv=None):
         import torch
         import torchvision
     except ImportError:
-        print('torch / torchvision are not installed', file=sys.stderr)
-        return NO_TORCH_EXIT_CODE
+        print(json.dumps({'unavailable': 'torch / torchvision are not installed'}))
+        return 0
     result = measure(torch, torchvision, [int(size) for size in args.batch_sizes.split(',')],
                      args.train_batch_size, args.warmup_iters, args.num_iters)
     print(json.dumps(result))

@@ -16,27 +16,18 @@ mapping and layouts: ``converters/caffe_to_tf.py``. The binary is read without C
 from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
 # isort: split
-import hashlib
 import sys
 
-import tensorflow.compat.v1 as tf
-import tf_slim as slim
 from absl import flags
 
 from tf1zoo.converters import caffe_proto, caffe_to_tf
-from tf1zoo.datasets import pascalvoc
-from tf1zoo.nets import nets_factory, vgg
-from tf1zoo.preprocessing import image_conventions
-from tf1zoo.scripts import checkpoint_info, script_flags
-
-FLAGS = flags.FLAGS
-VGG_BASE = 'vgg_16_reduced'
-CONVERTIBLE_MODELS = (VGG_BASE,) + tuple(sorted(nets_factory.MODELS))
+from tf1zoo.datasets import label_map, pascalvoc
+from tf1zoo.engine import caffe_conversion, cli
 
 
 def define_flags(flag_values=flags.FLAGS):
-    define = script_flags.Definer(flag_values)
-    define.enum('model_name', None, list(CONVERTIBLE_MODELS),
+    define = cli.Definer(flag_values)
+    define.enum('model_name', None, list(caffe_conversion.CONVERTIBLE_MODELS),
                 'The net the caffemodel holds: a detector of nets_factory, or vgg_16_reduced (the '
                 'fc-reduced VGG16 ImageNet base of SSD and RefineDet).')
     define.string('caffemodel', None, 'The binary .caffemodel file.')
@@ -44,66 +35,18 @@ def define_flags(flag_values=flags.FLAGS):
                   '<output>.json).')
     define.list('class_names', list(pascalvoc.VOC_CLASSES),
                 'Class names of a detector, background excluded (default: the 20 VOC classes).')
+    define.string('label_map', None, 'Class names of a detector from a label map (pbtxt or one name '
+                  'per line), instead of --class_names.')
     define.required(['model_name', 'caffemodel', 'output'])
 
 
-def _build_net(model_name, num_classes):
-    """Builds ``model_name``'s variables (full width, NHWC) in the default graph."""
-    if model_name == VGG_BASE:
-        with slim.arg_scope(vgg.vgg_arg_scope()):
-            vgg.vgg_16_base(tf.placeholder(tf.float32, [1, 224, 224, 3]))
-        return
-    spec = nets_factory.get_model_spec(model_name)
-    images = tf.placeholder(tf.float32, [1, spec.image_size, spec.image_size, 3])
-    spec.build(num_classes).predict(images, is_training=False)
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def convert(model_name, caffemodel, output, class_names=pascalvoc.VOC_CLASSES):
-    """Converts ``caffemodel`` into a checkpoint at ``output``; returns the JSON written beside it.
-
-    Raises:
-      caffe_proto.CaffeFormatError: the file is no readable Caffe net.
-      caffe_to_tf.ConversionError: it does not fit the net (every misfit listed).
-    """
-    layers = caffe_proto.read_caffemodel_layers(caffemodel)
-    is_detector = model_name != VGG_BASE
-    with tf.Graph().as_default():
-        _build_net(model_name, len(class_names) + 1)
-        variables = slim.get_model_variables()
-        shapes = {var.op.name: var.shape.as_list() for var in variables}
-        try:
-            values, unused = caffe_to_tf.convert(layers, shapes)
-        except caffe_to_tf.ConversionError as error:
-            raise caffe_to_tf.ConversionError('%s as %s: %s' % (caffemodel, model_name, error)) from None
-        with tf.Session() as session:
-            for var in variables:
-                var.load(values[var.op.name], session)
-            checkpoint_info.save_checkpoint_atomically(session, tf.train.Saver(variables), output)
-    info = {'model_name': model_name, 'source_caffemodel': caffemodel,
-            'source_sha256': _sha256(caffemodel),
-            'input_convention': image_conventions.CAFFE_BGR, 'depth_multiplier': 1.0,
-            'num_variables': len(values), 'unused_caffe_layers': unused}
-    if is_detector:
-        info.update(class_names=list(class_names), num_classes=len(class_names) + 1)
-    checkpoint_info.write_json_atomically(output + '.json', info)
-    return info
-
-
-def run(values):
-    return convert(values.model_name, values.caffemodel, values.output, tuple(values.class_names))
-
-
 def main(values):
+    # 1. The classes of a detector: --label_map's, else --class_names.
+    class_names = (label_map.read_label_map(values.label_map) if values.label_map
+                   else tuple(values.class_names))
+    # 2. Convert; a file that does not fit the net is one message, not a traceback.
     try:
-        info = run(values)
+        info = caffe_conversion.convert(values.model_name, values.caffemodel, values.output, class_names)
     except (caffe_proto.CaffeFormatError, caffe_to_tf.ConversionError) as error:
         print('convert_caffe.py: %s' % error, file=sys.stderr)
         return 1
@@ -114,4 +57,4 @@ def main(values):
 
 
 if __name__ == '__main__':
-    script_flags.run_as_program(define_flags, main)
+    cli.run_as_program(define_flags, main)

@@ -12,11 +12,11 @@ import json
 from absl import flags
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import script_flags
+from tf1zoo.engine import cli
 
 
 def define_flags(flag_values=flags.FLAGS):
-    define = script_flags.Definer(flag_values)
+    define = cli.Definer(flag_values)
     define.string('output_dir', None, 'Folder that receives VOCshapes/ and annotations/.')
     define.integer('num_train', 600, 'Images in the train split.')
     define.integer('num_val', 100, 'Images in the val split (trainval = train + val).')
@@ -40,4 +40,4 @@ def main(values):
 
 
 if __name__ == '__main__':
-    script_flags.run_as_program(define_flags, main)
+    cli.run_as_program(define_flags, main)

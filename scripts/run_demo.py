@@ -8,9 +8,10 @@ Steps, each skipped when its output is already there (so an interrupted run resu
      backgrounds unless --distractors);
   2. <work_dir>/tfrecords: its trainval and test splits as TFRecords;
   3. <work_dir>/train: SSD300 at --depth_multiplier, with batch norm (--batch_norm), trained from
-     scratch with train_ssd.py's loop;
+     scratch on the shared loop (engine/detector_training.py, what train_ssd.py runs);
   4. <work_dir>/eval: devkit results files and VOC07 / VOC12 mAP on the held-out test split;
   5. <work_dir>/detections: detect.py's JSON and PNGs on a few test images.
+Each step is a library call (``tf1zoo.engine``), the same the single-purpose CLIs make.
 <work_dir>/demo_summary.json records the mAP, the settings and the time of each step.
 """
 import os
@@ -32,7 +33,16 @@ import tensorflow.compat.v1 as tf
 from absl import flags
 
 from tf1zoo.datasets import dataset_factory, pascalvoc, synthetic_shapes
-from tf1zoo.scripts import checkpoint_info, convert_to_tfrecord, detect, eval_voc, script_flags, train_ssd
+from tf1zoo.engine import (
+    checkpoint_info,
+    cli,
+    detection,
+    detector_training,
+    inference,
+    tfrecord_conversion,
+    train_loop,
+    voc_evaluation,
+)
 
 FLAGS = flags.FLAGS
 DATASET = 'shapes'
@@ -45,7 +55,7 @@ _DEMO_PREPROCESSING = {'ssd_vgg_300': 'ssd_300_whole_image',
 
 
 def define_flags(flag_values=flags.FLAGS):
-    define = script_flags.Definer(flag_values)
+    define = cli.Definer(flag_values)
     define.string('work_dir', 'work_dirs/shapes', 'Where data, checkpoints and results go.')
     # Without crops the 700-image trainval split is learnt faster than it generalises (VOC07 mAP 0.66
     # on it, 0.52 on test, Adam 1e-3); 3,000 training images cost ~30 s more to generate and gave
@@ -108,21 +118,24 @@ def _generate(values, data_dir):
 
 
 def _convert(voc_dir, records_dir):
+    source = tfrecord_conversion.dataset_source(DATASET)
     for split in ('trainval', 'test'):
-        convert_to_tfrecord.convert(DATASET, split, records_dir, voc_dir=voc_dir, num_shards=2)
+        tfrecord_conversion.convert(source, split, records_dir, (voc_dir,), num_shards=2)
 
 
 def _train(values, records_dir, train_dir):
-    train_ssd.run(script_flags.parse(
-        train_ssd.define_flags, dataset_name=DATASET, dataset_dir=records_dir, train_dir=train_dir,
-        model_name=values.model_name, depth_multiplier=values.depth_multiplier,
-        batch_norm=values.batch_norm, batch_size=values.batch_size,
-        max_steps=values.max_steps, learning_rate=values.learning_rate,
-        optimizer=values.optimizer, preprocessing_name=_preprocessing_name(values),
-        lr_schedule=values.lr_schedule, lr_boundaries=values.lr_boundaries,
-        lr_decay_factor=values.lr_decay_factor,
-        moving_average_decay=values.moving_average_decay, warmup_steps=values.warmup_steps,
-        save_checkpoint_steps=500, save_summaries_steps=100))
+    data = detector_training.TrainingData(dataset_name=DATASET, dataset_dir=records_dir,
+                                          preprocessing_name=_preprocessing_name(values))
+    model = detector_training.DetectorSetup(model_name=values.model_name,
+                                            depth_multiplier=values.depth_multiplier,
+                                            batch_norm=values.batch_norm)
+    train = train_loop.TrainConfig(
+        train_dir=train_dir, max_steps=values.max_steps, batch_size=values.batch_size,
+        learning_rate=values.learning_rate, optimizer=values.optimizer,
+        lr_schedule=values.lr_schedule, lr_boundaries=[int(step) for step in values.lr_boundaries],
+        lr_decay_factor=values.lr_decay_factor, moving_average_decay=values.moving_average_decay,
+        warmup_steps=values.warmup_steps, save_checkpoint_steps=500, save_summaries_steps=100)
+    detector_training.train_detector(data, model, train)
 
 
 def _preprocessing_name(values):
@@ -130,18 +143,19 @@ def _preprocessing_name(values):
 
 
 def _evaluate(records_dir, train_dir, eval_dir):
-    return eval_voc.run(script_flags.parse(
-        eval_voc.define_flags, checkpoint_path=train_dir, dataset_name=DATASET,
-        tfrecord_pattern=dataset_factory.file_pattern(dataset_factory.get_dataset_spec(DATASET),
-                                                      records_dir, 'test'),
-        split='test', results_dir=eval_dir, output_json=os.path.join(eval_dir, 'voc_eval.json')))
+    spec = dataset_factory.get_dataset_spec(DATASET)
+    images = voc_evaluation.EvaluationImages(
+        split='test', tfrecord_pattern=dataset_factory.file_pattern(spec, records_dir, 'test'))
+    return voc_evaluation.evaluate_checkpoint(train_dir, images, eval_dir,
+                                              output_json=os.path.join(eval_dir, 'voc_eval.json'))
 
 
 def _detect(values, voc_dir, train_dir, output_dir):
     image_ids = pascalvoc.read_image_ids(voc_dir, 'test')[:values.num_detection_images]
-    images = ','.join(os.path.join(voc_dir, 'JPEGImages', image_id + '.jpg') for image_id in image_ids)
-    detect.run(script_flags.parse(detect.define_flags, checkpoint_path=train_dir, images=images,
-                                  output_dir=output_dir, draw_threshold=values.draw_threshold))
+    paths = [os.path.join(voc_dir, 'JPEGImages', image_id + '.jpg') for image_id in image_ids]
+    prefix, settings = inference.model_settings(train_dir)
+    detection.detect_images(prefix, settings, paths, output_dir,
+                            draw_threshold=values.draw_threshold)
 
 
 def run(values):
@@ -188,4 +202,4 @@ def main(values):
 
 
 if __name__ == '__main__':
-    script_flags.run_as_program(define_flags, main)
+    cli.run_as_program(define_flags, main)

@@ -11,9 +11,9 @@ import tensorflow.compat.v1 as tf
 from pycocotools import coco as pycocotools_coco
 
 from tf1zoo.datasets import input_pipeline, pascalvoc, synthetic_shapes
-from tf1zoo.datasets import standard_fields as fields
 from tf1zoo.datasets.tfrecord_io import DatasetError
-from tf1zoo.scripts import convert_to_tfrecord
+from tf1zoo.engine import tfrecord_conversion
+from tf1zoo.ops import standard_fields as fields
 
 F = fields.InputDataFields
 
@@ -54,7 +54,7 @@ def _xml_truth(voc_dir, image_id):
 
 def test_voc_round_trip_keeps_boxes_labels_and_flags(shapes_dir, tmp_path):
     voc_dir = os.path.join(shapes_dir, 'VOCshapes')
-    summary = convert_to_tfrecord.convert('shapes', 'trainval', str(tmp_path), voc_dir=voc_dir,
+    summary = tfrecord_conversion.convert_named('shapes', 'trainval', str(tmp_path), voc_dir=voc_dir,
                                           num_shards=2, num_workers=2, show_progress=False)
     assert summary.num_examples == 6 and summary.shard_sizes == (3, 3)
     seen = set()
@@ -79,7 +79,7 @@ def test_coco_round_trip_keeps_boxes_and_crowd_flags(shapes_dir, tmp_path):
     edited = str(tmp_path / 'instances_test.json')
     with open(edited, 'w') as output:
         json.dump(coco_json, output)
-    convert_to_tfrecord.convert('shapes', 'test', str(tmp_path / 'records'), dataset_format='coco',
+    tfrecord_conversion.convert_named('shapes', 'test', str(tmp_path / 'records'), dataset_format='coco',
                                 coco_json=edited, num_shards=1, show_progress=False,
                                 coco_image_dir=os.path.join(shapes_dir, 'VOCshapes', 'JPEGImages'))
     coco = pycocotools_coco.COCO(edited)
@@ -101,7 +101,7 @@ def test_coco_round_trip_keeps_boxes_and_crowd_flags(shapes_dir, tmp_path):
 
 def test_padded_batches_and_seeded_shuffling(shapes_dir, tmp_path):
     voc_dir = os.path.join(shapes_dir, 'VOCshapes')
-    convert_to_tfrecord.convert('shapes', 'trainval', str(tmp_path), voc_dir=voc_dir, num_shards=3,
+    tfrecord_conversion.convert_named('shapes', 'trainval', str(tmp_path), voc_dir=voc_dir, num_shards=3,
                                 show_progress=False)
     pattern = os.path.join(str(tmp_path), '*.tfrecord')
     resize = lambda d: dict(d, image=tf.image.resize(d[F.image], [32, 32]))  # noqa: E731
@@ -131,10 +131,10 @@ def test_bad_xml_is_named_and_a_failed_conversion_leaves_no_shard(shapes_dir, tm
         xml_file.write('<annotation><size><width>10</width>')
     output_dir = str(tmp_path / 'records')
     with pytest.raises(DatasetError, match=os.path.basename(bad)):
-        convert_to_tfrecord.convert('shapes', 'train', output_dir, voc_dir=voc_dir, num_shards=2,
+        tfrecord_conversion.convert_named('shapes', 'train', output_dir, voc_dir=voc_dir, num_shards=2,
                                     show_progress=False)
     assert not os.listdir(output_dir)
-    summary = convert_to_tfrecord.convert('shapes', 'train', output_dir, voc_dir=voc_dir,
+    summary = tfrecord_conversion.convert_named('shapes', 'train', output_dir, voc_dir=voc_dir,
                                           num_shards=2, skip_bad=True, show_progress=False)
     assert summary.num_examples == 4 and [s.path for s in summary.skipped] == [bad]
 
@@ -165,13 +165,13 @@ def test_unparsable_coco_json_is_named(tmp_path):
     with open(path, 'w') as broken:
         broken.write('{"images": [')
     with pytest.raises(DatasetError, match='instances_val.json'):
-        convert_to_tfrecord.convert('shapes', 'val', str(tmp_path / 'out'), dataset_format='coco',
+        tfrecord_conversion.convert_named('shapes', 'val', str(tmp_path / 'out'), dataset_format='coco',
                                     coco_json=path, coco_image_dir=str(tmp_path),
                                     show_progress=False)
 
 
 def test_corrupt_tfrecord_raises_or_is_skipped(shapes_dir, tmp_path):
-    convert_to_tfrecord.convert('shapes', 'test', str(tmp_path), voc_dir=os.path.join(
+    tfrecord_conversion.convert_named('shapes', 'test', str(tmp_path), voc_dir=os.path.join(
         shapes_dir, 'VOCshapes'), num_shards=1, show_progress=False)
     path = glob.glob(os.path.join(str(tmp_path), '*.tfrecord'))[0]
     with open(path, 'r+b') as record:

@@ -3,9 +3,7 @@ import cv2
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import standard_fields
-from tf1zoo.ops import np_box_ops
-from tf1zoo.preprocessing import image_conventions
+from tf1zoo.ops import image_conventions, np_box_ops, standard_fields
 
 F = standard_fields.InputDataFields
 

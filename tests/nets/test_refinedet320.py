@@ -7,9 +7,8 @@ import overfit_check
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.datasets import standard_fields
 from tf1zoo.nets import nets_factory, refinedet320, refinedet_detector
-from tf1zoo.ops import anchor_generator
+from tf1zoo.ops import anchor_generator, standard_fields
 
 F = standard_fields.InputDataFields
 THIN = 0.125

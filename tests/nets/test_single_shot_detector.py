@@ -5,9 +5,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.datasets import standard_fields
 from tf1zoo.nets import nets_factory, single_shot_detector, ssd_vgg_300
-from tf1zoo.ops import anchor_generator, winograd
+from tf1zoo.ops import anchor_generator, standard_fields, winograd
 
 F = standard_fields.InputDataFields
 THIN = 0.125

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import standard_fields
-from tf1zoo.preprocessing import image_conventions, preprocessing_factory
+from tf1zoo.ops import image_conventions, standard_fields
+from tf1zoo.preprocessing import preprocessing_factory
 
 fields = standard_fields.InputDataFields
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import standard_fields
-from tf1zoo.preprocessing import image_conventions, ssd_augmentation
+from tf1zoo.ops import image_conventions, standard_fields
+from tf1zoo.preprocessing import ssd_augmentation
 
 fields = standard_fields.InputDataFields
 FILL_RGB = (123.0, 117.0, 104.0)

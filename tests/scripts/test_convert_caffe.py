@@ -16,8 +16,9 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from tf1zoo.converters import caffe_proto, caffe_to_tf, caffe_weights
+from tf1zoo.engine import caffe_conversion, checkpoint_info, cli, detector_training, train_loop
 from tf1zoo.nets import nets_factory, ssd_vgg_300, vgg
-from tf1zoo.scripts import checkpoint_info, convert_caffe, detect, script_flags, train_lib, train_ssd
+from tf1zoo.scripts import convert_caffe, detect
 
 SSD_DEPLOY = 'ssd300_vgg16_voc0712_deploy.prototxt'
 VGG_DEPLOY = 'vgg16_fc_reduced_deploy.prototxt'
@@ -36,8 +37,7 @@ def ssd_caffemodel(tmp_path_factory, caffe_reference_dir):
     deploy = caffe_proto.read_prototxt(str(reference / SSD_DEPLOY))
     caffe_proto.write_caffemodel(caffe_weights.random_caffemodel(deploy, seed=7), caffemodel)
     prefix = str(root / 'converted' / 'ssd300')
-    info = convert_caffe.run(script_flags.parse(convert_caffe.define_flags, model_name='ssd_vgg_300',
-                                                caffemodel=caffemodel, output=prefix))
+    info = caffe_conversion.convert('ssd_vgg_300', caffemodel, prefix)
     return {'deploy': reference / SSD_DEPLOY, 'caffemodel': caffemodel, 'prefix': prefix,
             'info': info, 'root': root}
 
@@ -116,7 +116,7 @@ def test_detections_match_opencv_detection_output(ssd_outputs):
 
 def test_converted_checkpoint_runs_in_detect_unchanged(ssd_caffemodel, ssd_outputs, photo_path):
     output_dir = str(ssd_caffemodel['root'] / 'detect')
-    detections = detect.run(script_flags.parse(
+    detections = detect.run(cli.parse(
         detect.define_flags, checkpoint_path=ssd_caffemodel['prefix'], images=photo_path,
         output_dir=output_dir, write_images=False))
     (records,) = detections.values()
@@ -148,7 +148,7 @@ def test_vgg_base_v1_legacy_caffemodel_matches_opencv_and_initialises_ssd(caffe_
     _use_legacy_blob_shapes(random_model)  # as the 2015 caffemodel stores them
     caffe_proto.write_caffemodel(random_model, caffemodel)
     prefix = str(tmp_path / 'vgg16_reduced')
-    info = convert_caffe.convert('vgg_16_reduced', caffemodel, prefix)
+    info = caffe_conversion.convert('vgg_16_reduced', caffemodel, prefix)
     assert info['unused_caffe_layers'] == ['fc8'] and 'class_names' not in info
 
     # 300 x 300: pool3 sees 75 x 75, where Caffe's ceil-mode pooling must give 38 x 38.
@@ -169,20 +169,19 @@ def test_vgg_base_v1_legacy_caffemodel_matches_opencv_and_initialises_ssd(caffe_
     with tf.Graph().as_default():
         detector = nets_factory.get_model_spec('ssd_vgg_300').build(21)
         detector.predict(tf.zeros([1, 300, 300, 3]), is_training=False)
-        init_fn = train_lib.checkpoint_init_fn(prefix, exclude_scopes=['ssd_300_vgg'])
+        init_fn = train_loop.checkpoint_init_fn(prefix, exclude_scopes=['ssd_300_vgg'])
         with tf.Session() as session:
             init_fn(None, session)
             (fc7_weights,) = slim.get_model_variables('vgg_16/fc7/weights')
             fc7 = session.run(fc7_weights)
-    # train_ssd.py takes the input convention recorded with --checkpoint_path unless told otherwise.
+    # Training takes the input convention recorded with --checkpoint_path unless told otherwise.
     with open(prefix + '.json') as stream:
         recorded = json.load(stream)
     assert recorded['input_convention'] == 'caffe_bgr'
     checkpoint_info.write_json_atomically(prefix + '.json', dict(recorded, input_convention='slim_rgb'))
     for flag, expected in ((None, 'slim_rgb'), ('inception_rgb', 'inception_rgb')):
-        values = script_flags.parse(train_ssd.define_flags, dataset_dir='unused', train_dir='unused',
-                                    checkpoint_path=prefix, input_convention=flag)
-        assert train_ssd.model_config(values, 'NHWC')['input_convention'] == expected
+        model = detector_training.DetectorSetup('ssd_vgg_300', input_convention=flag)
+        assert detector_training.resolve_input_convention(model, prefix) == expected
     (caffe_fc7,) = [layer for layer in random_model.layers if layer.name == 'fc7']
     np.testing.assert_array_equal(
         fc7, np.transpose(caffe_proto.blob_to_array(caffe_fc7.blobs[0]), (2, 3, 1, 0)))
@@ -192,7 +191,7 @@ def test_vgg_base_v1_legacy_caffemodel_matches_opencv_and_initialises_ssd(caffe_
 def test_a_caffemodel_of_another_net_lists_the_misfits_and_writes_nothing(ssd_caffemodel, tmp_path):
     prefix = str(tmp_path / 'out' / 'ssd')
     with pytest.raises(caffe_to_tf.ConversionError) as error:
-        convert_caffe.convert('ssd_vgg_300', ssd_caffemodel['caffemodel'], prefix,
+        caffe_conversion.convert('ssd_vgg_300', ssd_caffemodel['caffemodel'], prefix,
                               class_names=('cat', 'dog'))
     message = str(error.value)
     assert 'ssd_random.caffemodel' in message
@@ -211,7 +210,7 @@ def test_missing_layers_are_listed(tmp_path):
     caffemodel = str(tmp_path / 'partial.caffemodel')
     caffe_proto.write_caffemodel(net, caffemodel)
     with pytest.raises(caffe_to_tf.ConversionError, match="no Caffe layer 'fc7'") as error:
-        convert_caffe.convert('vgg_16_reduced', caffemodel, str(tmp_path / 'vgg'))
+        caffe_conversion.convert('vgg_16_reduced', caffemodel, str(tmp_path / 'vgg'))
     assert 'conv1_1' not in str(error.value) and "'conv5_3'" in str(error.value)
     assert sorted(os.listdir(tmp_path)) == ['partial.caffemodel']
 
@@ -221,7 +220,7 @@ def test_truncated_caffemodel_is_a_clear_error_and_writes_nothing(ssd_caffemodel
     with open(ssd_caffemodel['caffemodel'], 'rb') as source, open(truncated, 'wb') as target:
         target.write(source.read(1 << 20))
     with pytest.raises(caffe_proto.CaffeFormatError, match='truncated.caffemodel'):
-        convert_caffe.convert('ssd_vgg_300', truncated, str(tmp_path / 'ssd'))
+        caffe_conversion.convert('ssd_vgg_300', truncated, str(tmp_path / 'ssd'))
     assert sorted(os.listdir(tmp_path)) == ['truncated.caffemodel']
 
 

@@ -12,8 +12,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.converters import caffe_proto, caffe_weights
+from tf1zoo.engine import caffe_conversion
 from tf1zoo.nets import nets_factory, refinedet320
-from tf1zoo.scripts import convert_caffe
 
 DEPLOY = 'refinedet320_vgg16_voc0712_deploy.prototxt'
 NUM_CLASSES = 21
@@ -92,7 +92,7 @@ def refinedet_outputs(tmp_path_factory, caffe_reference_dir):
     _sharpen_arm_objectness(model)
     caffe_proto.write_caffemodel(model, caffemodel)
     prefix = str(root / 'refinedet320')
-    info = convert_caffe.convert('refinedet320', caffemodel, prefix)
+    info = caffe_conversion.convert('refinedet320', caffemodel, prefix)
     assert info['unused_caffe_layers'] == [] and info['num_variables'] == 98
 
     image = caffe_reference.caffe_input(caffe_reference.photo_path(), 320)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from tf1zoo.datasets import voc_eval
-from tf1zoo.scripts import eval_voc, script_flags
+from tf1zoo.engine import cli, voc_evaluation
+from tf1zoo.scripts import eval_voc
 
 CLASSES = ('circle', 'square', 'triangle', 'star', 'hexagon', 'cross')
 
@@ -52,7 +53,7 @@ def test_results_folder_against_a_vocdevkit(voc_dir, tmp_path):
         'square': ['a 0.95 1 1 20 20', 'b 0.5 5 5 44 44'],
     })
     output_json = str(tmp_path / 'metrics.json')
-    results = eval_voc.run(script_flags.parse(
+    results = eval_voc.run(cli.parse(
         eval_voc.define_flags, dataset_dir=os.path.dirname(voc_dir), year='2007', split='test',
         results_dir=results_dir, output_json=output_json, dataset_name='shapes'))
     with open(output_json) as saved:
@@ -70,7 +71,7 @@ def test_a_missing_results_file_is_named(voc_dir, tmp_path):
     _results(results_dir, {})
     os.remove(os.path.join(results_dir, voc_eval.results_file_name('star')))
     with pytest.raises(ValueError, match='comp4_det_test_star.txt'):
-        eval_voc.run(script_flags.parse(eval_voc.define_flags, voc_dir=voc_dir, split='test',
+        eval_voc.run(cli.parse(eval_voc.define_flags, voc_dir=voc_dir, split='test',
                                         results_dir=results_dir, dataset_name='shapes'))
 
 
@@ -83,7 +84,7 @@ def test_boxes_under_one_pixel_are_not_written_as_inverted_voc_boxes():
              'detection_scores': np.array([0.9, 0.8, 0.7], np.float32),
              'detection_classes': np.array([1, 1, 1])}
     detections = collections.defaultdict(lambda: ([], [], []))
-    eval_voc._collect(image, detections, {}, ('a',))  # noqa: SLF001
+    voc_evaluation._collect(image, detections, {}, ('a',))  # noqa: SLF001
     image_ids, scores, boxes = detections['a']
     assert image_ids == ['img'] and scores == [pytest.approx(0.9)]
     np.testing.assert_allclose(boxes[0], [21, 11, 22, 12], atol=1e-4)  # xmin ymin xmax ymax, 1-based

@@ -6,7 +6,8 @@ import pytest
 import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import detect, eval_voc, script_flags, train_refinedet
+from tf1zoo.engine import cli
+from tf1zoo.scripts import detect, eval_voc, train_refinedet
 
 THIN = 0.125
 
@@ -18,9 +19,9 @@ def records(tmp_path_factory):
 
 
 def _train(records, train_dir, max_steps):
-    return train_refinedet.run(script_flags.parse(
-        train_refinedet.define_flags, dataset_name='shapes', dataset_dir=records, train_dir=train_dir,
-        depth_multiplier=THIN, batch_size=2, max_steps=max_steps, progress=False))
+    return tiny_shapes.run_training(
+        train_refinedet, dataset_name='shapes', dataset_dir=records, train_dir=train_dir,
+        depth_multiplier=THIN, batch_size=2, max_steps=max_steps, progress=False)
 
 
 def test_train_resume_evaluate_and_detect(records):
@@ -29,13 +30,13 @@ def test_train_resume_evaluate_and_detect(records):
     assert _train(records['records'], train_dir, 3) == 3  # resumes from step 2
     with open(os.path.join(train_dir, 'model_config.json')) as config:
         assert json.load(config)['model_name'] == 'refinedet320'
-    metrics = eval_voc.run(script_flags.parse(
+    metrics = eval_voc.run(cli.parse(
         eval_voc.define_flags, checkpoint_path=train_dir, dataset_name='shapes', split='test',
         voc_dir=records['voc_dir'], results_dir=os.path.join(records['root'], 'eval'), keep_top_k=20))
     assert set(metrics) == {'voc07_11point', 'voc12_area'}
     image = os.path.join(records['voc_dir'], 'JPEGImages', sorted(os.listdir(
         os.path.join(records['voc_dir'], 'JPEGImages')))[0])
-    detections = detect.run(script_flags.parse(
+    detections = detect.run(cli.parse(
         detect.define_flags, checkpoint_path=train_dir, images=image,
         output_dir=os.path.join(records['root'], 'detect'), keep_top_k=3, select_threshold=0.0))
     (records_of_image,) = detections.values()

@@ -2,13 +2,14 @@
 import json
 import os
 
-from tf1zoo.scripts import run_demo, script_flags
+from tf1zoo.engine import cli
+from tf1zoo.scripts import run_demo
 
 
 def test_demo_writes_summary_metrics_and_pictures_then_skips_done_steps(tmp_path):
-    values = script_flags.parse(run_demo.define_flags, work_dir=str(tmp_path), num_train=3,
-                                num_val=1, num_test=2, max_steps=2, batch_size=2,
-                                num_detection_images=1)
+    values = cli.parse(run_demo.define_flags, work_dir=str(tmp_path), num_train=3,
+                       num_val=1, num_test=2, max_steps=2, batch_size=2,
+                       num_detection_images=1)
     summary = run_demo.run(values)
     with open(tmp_path / 'demo_summary.json') as saved:
         assert json.load(saved) == summary

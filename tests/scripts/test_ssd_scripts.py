@@ -7,7 +7,8 @@ import pytest
 import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import detect, eval_voc, inference_lib, script_flags, train_ssd
+from tf1zoo.engine import cli, inference
+from tf1zoo.scripts import detect, eval_voc, train_ssd
 
 THIN = 0.125
 
@@ -17,46 +18,42 @@ def trained(tmp_path_factory):
     paths = tiny_shapes.make_tiny_records(str(tmp_path_factory.mktemp('pipeline')), num_test=3,
                                           seed=5)
     train_dir = os.path.join(paths['root'], 'train')
-    step = train_ssd.run(_train_flags(paths['records'], train_dir, max_steps=2))
-    assert step == 2
+    assert _train(paths['records'], train_dir, max_steps=2) == 2
     return dict(paths, train_dir=train_dir)
 
 
-def _train_flags(records, train_dir, max_steps, **extra):
-    return script_flags.parse(train_ssd.define_flags, dataset_name='shapes', dataset_dir=records,
-                              train_dir=train_dir, depth_multiplier=THIN, batch_size=2,
-                              max_steps=max_steps, progress=False, **extra)
+def _train(records, train_dir, max_steps, **extra):
+    flag_values = dict(dataset_name='shapes', dataset_dir=records, train_dir=train_dir,
+                       depth_multiplier=THIN, batch_size=2, max_steps=max_steps, progress=False)
+    return tiny_shapes.run_training(train_ssd, **dict(flag_values, **extra))
 
 
 def test_training_resumes_and_refuses_another_model(trained):
-    assert train_ssd.run(_train_flags(trained['records'], trained['train_dir'], max_steps=3)) == 3
+    assert _train(trained['records'], trained['train_dir'], max_steps=3) == 3
     with open(os.path.join(trained['train_dir'], 'model_config.json')) as config:
         assert json.load(config)['class_names'] == list(synthetic_shapes.CLASS_NAMES)
     with pytest.raises(ValueError, match='depth_multiplier'):
-        train_ssd.run(script_flags.parse(
-            train_ssd.define_flags, dataset_name='shapes', dataset_dir=trained['records'],
-            train_dir=trained['train_dir'], depth_multiplier=0.25, batch_size=2, max_steps=4,
-            progress=False))
+        _train(trained['records'], trained['train_dir'], max_steps=4, depth_multiplier=0.25)
 
 
 def test_batch_norm_run_is_recorded_rebuilt_for_detection_and_kept_on_resume(trained):
     train_dir = os.path.join(trained['root'], 'train_batch_norm')
-    assert train_ssd.run(_train_flags(trained['records'], train_dir, max_steps=1,
-                                      batch_norm=True)) == 1
+    assert _train(trained['records'], train_dir, max_steps=1,
+                  batch_norm=True) == 1
     with open(os.path.join(train_dir, 'model_config.json')) as config:
         assert json.load(config)['batch_norm'] is True
-    _, settings = inference_lib.model_settings(train_dir)
+    _, settings = inference.model_settings(train_dir)
     assert settings['batch_norm'] is True
     # Restoring builds the same variables (moving statistics included), else the restore fails.
     output_dir = os.path.join(trained['root'], 'detections_batch_norm')
     image = os.path.join(trained['voc_dir'], 'JPEGImages', sorted(os.listdir(
         os.path.join(trained['voc_dir'], 'JPEGImages')))[0])
-    detect.run(script_flags.parse(detect.define_flags, checkpoint_path=train_dir, images=image,
+    detect.run(cli.parse(detect.define_flags, checkpoint_path=train_dir, images=image,
                                   output_dir=output_dir, keep_top_k=2))
     assert os.path.exists(os.path.join(output_dir, 'detections.json'))
     with pytest.raises(ValueError, match='batch_norm'):
-        train_ssd.run(_train_flags(trained['records'], train_dir, max_steps=2))
-    _, plain = inference_lib.model_settings(trained['train_dir'])
+        _train(trained['records'], train_dir, max_steps=2)
+    _, plain = inference.model_settings(trained['train_dir'])
     assert plain['batch_norm'] is False
 
 
@@ -66,7 +63,7 @@ def test_eval_writes_devkit_results_the_same_from_records_and_from_the_voc_folde
         results_dir = os.path.join(trained['root'], 'eval_' + source)
         inputs = ({'tfrecord_pattern': os.path.join(trained['records'], 'shapes_test-*')}
                   if source == 'records' else {'voc_dir': trained['voc_dir']})
-        outputs[source] = eval_voc.run(script_flags.parse(
+        outputs[source] = eval_voc.run(cli.parse(
             eval_voc.define_flags, checkpoint_path=trained['train_dir'], split='test',
             results_dir=results_dir, dataset_name='shapes', keep_top_k=50, **inputs))
         for name in synthetic_shapes.CLASS_NAMES:
@@ -84,7 +81,7 @@ def test_detect_writes_json_and_pictures(trained):
     images = os.path.join(trained['voc_dir'], 'JPEGImages')
     names = sorted(os.listdir(images))[:2]
     output_dir = os.path.join(trained['root'], 'detections')
-    detect.run(script_flags.parse(
+    detect.run(cli.parse(
         detect.define_flags, checkpoint_path=trained['train_dir'],
         images=','.join(os.path.join(images, name) for name in names), output_dir=output_dir,
         keep_top_k=3, select_threshold=0.0, draw_threshold=0.0))
@@ -105,7 +102,7 @@ def test_detect_with_winograd_convolutions_finds_the_same_boxes(trained):
     found = {}
     for choice in ('off', 'adaptive'):
         output_dir = os.path.join(trained['root'], 'detections_winograd_' + choice)
-        found[choice] = detect.run(script_flags.parse(
+        found[choice] = detect.run(cli.parse(
             detect.define_flags, checkpoint_path=trained['train_dir'], images=path,
             output_dir=output_dir, winograd=choice, keep_top_k=5, select_threshold=0.0,
             write_images=False))
@@ -117,14 +114,14 @@ def test_detect_with_winograd_convolutions_finds_the_same_boxes(trained):
 
 def test_winograd_auto_follows_the_cpu_kernels(monkeypatch):
     gpus = []
-    monkeypatch.setattr(inference_lib.tf.config, 'list_physical_devices', lambda kind=None: gpus)
-    monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: True)
-    assert inference_lib.winograd_tile_size('auto') == 'adaptive'
+    monkeypatch.setattr(inference.tf.config, 'list_physical_devices', lambda kind=None: gpus)
+    monkeypatch.setattr(inference.compat, 'onednn_enabled', lambda: True)
+    assert inference.winograd_tile_size('auto') == 'adaptive'
     gpus.append('a GPU')
-    assert inference_lib.winograd_tile_size('auto') is None
+    assert inference.winograd_tile_size('auto') is None
     gpus.clear()
-    monkeypatch.setattr(inference_lib.compat, 'onednn_enabled', lambda: False)
-    assert inference_lib.winograd_tile_size('auto') is None
-    assert inference_lib.winograd_tile_size('off') is None
-    assert inference_lib.winograd_tile_size('2') == 2
-    assert inference_lib.winograd_tile_size('adaptive') == 'adaptive'
+    monkeypatch.setattr(inference.compat, 'onednn_enabled', lambda: False)
+    assert inference.winograd_tile_size('auto') is None
+    assert inference.winograd_tile_size('off') is None
+    assert inference.winograd_tile_size('2') == 2
+    assert inference.winograd_tile_size('adaptive') == 'adaptive'

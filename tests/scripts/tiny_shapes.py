@@ -1,8 +1,10 @@
 """A tiny embedded dataset for the script tests: VOC folder plus trainval / test TFRecords."""
 import os
 
+import tensorflow.compat.v1 as tf
+
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.scripts import convert_to_tfrecord
+from tf1zoo.engine import cli, tfrecord_conversion
 
 
 def make_tiny_records(root, num_test, seed):
@@ -16,6 +18,13 @@ def make_tiny_records(root, num_test, seed):
     voc_dir = os.path.join(root, 'data', 'VOCshapes')
     records = os.path.join(root, 'records')
     for split in ('trainval', 'test'):
-        convert_to_tfrecord.convert('shapes', split, records, voc_dir=voc_dir, num_shards=1,
+        tfrecord_conversion.convert_named('shapes', split, records, voc_dir=voc_dir, num_shards=1,
                                     show_progress=False)
     return {'root': root, 'voc_dir': voc_dir, 'records': records}
+
+
+def run_training(script, **flag_values):
+    """Runs a train CLI's ``main`` on parsed flags; returns the step of the latest checkpoint."""
+    values = cli.parse(script.define_flags, **flag_values)
+    script.main(values)
+    return int(tf.train.latest_checkpoint(values.train_dir).rsplit('-', 1)[1])

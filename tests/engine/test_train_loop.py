@@ -4,7 +4,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.scripts import inference_lib, train_lib
+from tf1zoo.engine import inference, train_loop
 
 
 def _dataset_fn():
@@ -15,12 +15,12 @@ def _dataset_fn():
 
 def _linear_model_fn(batch):
     prediction = slim.fully_connected(batch['x'], 1, activation_fn=None, scope='linear')
-    return train_lib.ModelOutputs(losses={'l2': tf.reduce_mean(tf.square(prediction - batch['y']))})
+    return train_loop.ModelOutputs(losses={'l2': tf.reduce_mean(tf.square(prediction - batch['y']))})
 
 
 def _config(train_dir, max_steps, **kwargs):
     kwargs = {'learning_rate': 0.05, **kwargs}
-    return train_lib.TrainConfig(train_dir=str(train_dir), max_steps=max_steps, batch_size=8,
+    return train_loop.TrainConfig(train_dir=str(train_dir), max_steps=max_steps, batch_size=8,
                                  show_progress=False, save_checkpoint_steps=1000, **kwargs)
 
 
@@ -30,9 +30,9 @@ def _checkpoint_step(train_dir):
 
 
 def test_training_reduces_loss_and_resumes_from_the_saved_step(tmp_path):
-    assert train_lib.train(_config(tmp_path, 40), _dataset_fn, _linear_model_fn) == 40
+    assert train_loop.train(_config(tmp_path, 40), _dataset_fn, _linear_model_fn) == 40
     assert _checkpoint_step(tmp_path) == 40
-    assert train_lib.train(_config(tmp_path, 80), _dataset_fn, _linear_model_fn) == 80
+    assert train_loop.train(_config(tmp_path, 80), _dataset_fn, _linear_model_fn) == 80
     assert _checkpoint_step(tmp_path) == 80
     weights = tf.train.load_checkpoint(str(tmp_path)).get_tensor('linear/weights')
     np.testing.assert_allclose(weights[:, 0], [1.0, -2.0, 0.5], atol=0.1)
@@ -48,7 +48,7 @@ class _InterruptAt(tf.train.SessionRunHook):
 
 
 def test_ctrl_c_saves_a_checkpoint_at_the_current_step(tmp_path):
-    reached = train_lib.train(_config(tmp_path, 100), _dataset_fn, _linear_model_fn,
+    reached = train_loop.train(_config(tmp_path, 100), _dataset_fn, _linear_model_fn,
                               extra_hooks=[_InterruptAt(7)])
     assert reached == 7
     assert _checkpoint_step(tmp_path) == 7
@@ -59,10 +59,10 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
         outputs = _linear_model_fn(batch)
         step = tf.train.get_or_create_global_step()
         loss = tf.where(step >= 5, np.float32(np.nan), outputs.losses['l2'])
-        return train_lib.ModelOutputs(losses={'l2': loss})
+        return train_loop.ModelOutputs(losses={'l2': loss})
 
-    with pytest.raises(train_lib.NaNLossError, match='NaN'):
-        train_lib.train(_config(tmp_path, 50), _dataset_fn, exploding_model_fn)
+    with pytest.raises(train_loop.NaNLossError, match='NaN'):
+        train_loop.train(_config(tmp_path, 50), _dataset_fn, exploding_model_fn)
     assert _checkpoint_step(tmp_path) is not None and _checkpoint_step(tmp_path) < 5
 
 
@@ -70,7 +70,7 @@ def test_piecewise_schedule_with_warmup():
     config = _config('unused', 10, lr_boundaries=(10, 20), warmup_steps=4, warmup_factor=0.25)
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        rate = train_lib.configure_learning_rate(config, step)
+        rate = train_loop.configure_learning_rate(config, step)
         with tf.Session() as sess:
             got = [sess.run(rate, {step: s}) for s in (0, 2, 4, 9, 10, 19, 20)]
     np.testing.assert_allclose(got, [0.0125, 0.03125, 0.05, 0.05, 0.005, 0.005, 0.0005], rtol=1e-6)
@@ -93,7 +93,7 @@ class _RecordWeights(tf.train.SessionRunHook):
 def test_moving_averages_follow_the_weights_and_inference_restores_them(tmp_path):
     decay, steps = 0.9, 30
     recorder = _RecordWeights()
-    train_lib.train(_config(tmp_path, steps, moving_average_decay=decay), _dataset_fn, _linear_model_fn,
+    train_loop.train(_config(tmp_path, steps, moving_average_decay=decay), _dataset_fn, _linear_model_fn,
                     extra_hooks=[recorder])
     # tf.train.ExponentialMovingAverage with num_updates: starts at the initial weights; after step n
     # (the global step once incremented) it decays by min(decay, (1 + n) / (10 + n)).
@@ -109,8 +109,8 @@ def test_moving_averages_follow_the_weights_and_inference_restores_them(tmp_path
         _linear_model_fn({'x': tf.zeros([1, 3]), 'y': tf.zeros([1, 1])})
         weights = slim.get_unique_variable('linear/weights')
         prefix = tf.train.latest_checkpoint(str(tmp_path))
-        averaged = inference_lib.variables_to_restore(prefix)
-        plain = inference_lib.variables_to_restore(prefix, use_moving_averages=False)
+        averaged = inference.variables_to_restore(prefix)
+        plain = inference.variables_to_restore(prefix, use_moving_averages=False)
         with tf.Session() as session:
             tf.train.Saver(averaged).restore(session, prefix)
             np.testing.assert_allclose(session.run(weights), expected, rtol=1e-5)
@@ -123,7 +123,7 @@ def test_cosine_schedule_with_warmup():
                      warmup_steps=10, warmup_factor=0.5)
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        rate = train_lib.configure_learning_rate(config, step)
+        rate = train_loop.configure_learning_rate(config, step)
         with tf.Session() as sess:
             steps = (0, 5, 50, 100, 150)
             got = [sess.run(rate, {step: s}) for s in steps]
@@ -146,8 +146,8 @@ def test_checkpoint_init_reports_shape_mismatches_and_missing_variables(tmp_path
         slim.model_variable('net/b', shape=[4])
         slim.model_variable('net/c', shape=[1])
         with pytest.raises(ValueError, match=r'net/a: checkpoint \[3, 2\], model \[3, 5\]'):
-            train_lib.checkpoint_init_fn(prefix)
+            train_loop.checkpoint_init_fn(prefix)
         with pytest.raises(ValueError, match='net/c'):
-            train_lib.checkpoint_init_fn(prefix, exclude_scopes=['net/a'])
-        assert train_lib.checkpoint_init_fn(prefix, exclude_scopes=['net/a'],
+            train_loop.checkpoint_init_fn(prefix, exclude_scopes=['net/a'])
+        assert train_loop.checkpoint_init_fn(prefix, exclude_scopes=['net/a'],
                                             ignore_missing_vars=True) is not None

@@ -1,8 +1,8 @@
-"""absl flags bound to one ``FlagValues``, so that a script's flags can be parsed privately.
+"""Flag helpers for the command-line programs: absl flags bound to one ``FlagValues``, and the entry point.
 
-Each script defines its flags in ``define_flags(flag_values)``; run as a program it defines them on
-``absl.flags.FLAGS``, while `parse` gives another script (run_demo.py) or a test a private, parsed
-``FlagValues`` to hand to the script's ``run(values)``.
+Each program in ``scripts/`` defines its flags in ``define_flags(flag_values)``; run as a program it
+defines them on ``absl.flags.FLAGS`` (`run_as_program`), while `parse` gives a test a private, parsed
+``FlagValues`` to hand to the program's ``main(values)`` or ``run(values)``.
 """
 import functools
 

@@ -11,7 +11,7 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import atomic_io
+from tf1zoo.ops import atomic_io
 
 TRAIN_DIR_FILE = 'model_config.json'
 # What a JSON that records none of these means: JSONs written before a setting existed and the Caffe

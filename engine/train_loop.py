@@ -1,12 +1,12 @@
-"""The training loop every detector's script shares (SSD, RefineDet, R-FCN, YOLO).
+"""The training loop every train CLI shares (SSD, RefineDet, and the models to come).
 
-A script turns its flags into a ``TrainConfig`` and hands ``train()`` two callables: one that builds the
-input ``tf.data.Dataset`` and one that builds the model's losses from a batch. This module owns the rest,
-in TF1 style: the global step, the learning-rate schedule, ``MomentumOptimizer``, initialisation from a
-checkpoint (slim's ``vgg_16.ckpt`` or a converted Caffe base) with exclude / trainable scopes, and a
-``MonitoredTrainingSession`` that resumes from the latest checkpoint in ``train_dir``, saves periodically
-and on Ctrl-C, stops with a clear message when the loss becomes NaN, shows a tqdm progress bar and writes
-TensorBoard summaries.
+A caller (`detector_training`, from a train CLI's flags) fills a ``TrainConfig`` and hands ``train()``
+two callables: one that builds the input ``tf.data.Dataset`` and one that builds the model's losses
+from a batch. This module owns the rest, in TF1 style: the global step, the learning-rate schedule,
+``MomentumOptimizer``, initialisation from a checkpoint (slim's ``vgg_16.ckpt`` or a converted Caffe
+base) with exclude / trainable scopes, and a ``MonitoredTrainingSession`` that resumes from the
+latest checkpoint in ``train_dir``, saves periodically and on Ctrl-C, stops with a clear message when
+the loss becomes NaN, shows a tqdm progress bar and writes TensorBoard summaries.
 """
 import dataclasses
 import time
@@ -19,7 +19,7 @@ import tqdm
 
 @dataclasses.dataclass
 class TrainConfig:
-    """What a training run needs besides the model and the data; the scripts fill it from flags."""
+    """What a training run needs besides the model and the data (`training_flags` fills it from flags)."""
 
     train_dir: str
     max_steps: int
@@ -35,7 +35,7 @@ class TrainConfig:
     warmup_factor: float = 1.0 / 3
     momentum: float = 0.9
     optimizer: str = 'momentum'
-    adam_beta1: float = 0.5
+    adam_beta1: float = 0.9  # Adam's own; DCGAN's paper sets 0.5
     # Clip gradients to this global norm (0: no clipping); steadies from-scratch training.
     clip_gradient_norm: float = 0.0
     # Keep an exponential moving average of the trained variables with this decay (0: none); the
@@ -91,7 +91,7 @@ def _piecewise_rate(config, global_step):
 
 
 def configure_optimizer(config, learning_rate):
-    """SGD with momentum 0.9 (the detectors' papers); Adam with beta1 0.5 for DCGAN."""
+    """SGD with momentum (the detectors' papers), or Adam (DCGAN's, with beta1 0.5)."""
     if config.optimizer == 'momentum':
         return tf.train.MomentumOptimizer(learning_rate, config.momentum)
     if config.optimizer == 'adam':

@@ -1,7 +1,7 @@
 """The speed benchmark's arithmetic: ratios taken within rounds, then their median."""
 import pytest
 
-from tf1zoo.scripts import benchmark_speed
+from tf1zoo.engine import benchmarking, speed_benchmark
 
 
 def _round(conv_flops_per_second, ours, torchvision, opencv):
@@ -21,7 +21,7 @@ def test_speed_ratios_are_taken_within_each_round_then_their_median_over_rounds(
               'rounds': [_round(150e9, (0.5, 0.8, 4.0), (0.75, 1.6, 4.0), (0.5, 1.2)),
                          _round(300e9, (0.25, 0.4, 2.0), (0.375, 0.8, 2.0), (0.25, 0.6)),
                          _round(150e9, (0.5, 0.8, 4.0), (1.0, 2.0, 8.0), (0.4, 1.0))]}
-    lines = benchmark_speed.summarise(result, [1, 2], 2)
+    lines = speed_benchmark.summarise(result, [1, 2], 2)
     ratios = result['ratios']
     assert ratios['tensorflow_vs_torchvision_batch1'] == pytest.approx(1.5)  # 1.5, 1.5, 2.0
     assert ratios['tensorflow_vs_torchvision_batch2'] == pytest.approx(2.0)  # 2.0, 2.0, 2.5
@@ -42,7 +42,7 @@ def test_cpu_description_reads_the_first_processor_of_cpuinfo(tmp_path):
     cpuinfo.write_text('processor\t: 0\nmodel name\t: AMD EPYC\ncpu family\t: 25\nmodel\t\t: 17\n'
                        'cpu MHz\t\t: 2596.1\nflags\t\t: fpu avx2 fma avx512f avx512_vnni sse\n\n'
                        'processor\t: 1\nmodel name\t: other\n')
-    assert benchmark_speed.cpu_description(str(cpuinfo)) == {
+    assert benchmarking.cpu_description(str(cpuinfo)) == {
         'cpu_model_name': 'AMD EPYC', 'cpu_family': '25', 'cpu_model': '17', 'cpu_mhz': '2596.1',
         'vector_extensions': ['avx2', 'avx512_vnni', 'avx512f', 'fma']}
-    assert benchmark_speed.cpu_description(str(tmp_path / 'absent')) == {}
+    assert benchmarking.cpu_description(str(tmp_path / 'absent')) == {}

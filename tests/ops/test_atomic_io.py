@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from tf1zoo.datasets import atomic_io
+from tf1zoo.ops import atomic_io
 
 
 def test_write_replaces_the_file_whole_with_the_umask_mode(tmp_path):

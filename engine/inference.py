@@ -1,21 +1,23 @@
-"""Running a trained or converted detector over images: shared by eval_voc.py and detect.py.
+"""Running a trained or converted detector over images: under eval_voc.py, detect.py and the demo.
 
 `model_settings` reads what the checkpoint's JSON records (model, classes, input convention,
 depth multiplier; see `checkpoint_info`), `image_files_dataset` and `tfrecord_dataset` feed
 evaluation-preprocessed batches, and `iterate_detections` restores the checkpoint and yields each
 image's detections as NumPy arrays, boxes normalised ``[ymin, xmin, ymax, xmax]``.
 """
+import dataclasses
 import os
+from typing import Optional
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 import tqdm
 
-from tf1zoo.datasets import input_pipeline, standard_fields
+from tf1zoo.datasets import input_pipeline
+from tf1zoo.engine import checkpoint_info
 from tf1zoo.nets import nets_factory
-from tf1zoo.ops import compat, winograd
+from tf1zoo.ops import compat, standard_fields, winograd
 from tf1zoo.preprocessing import preprocessing_factory
-from tf1zoo.scripts import checkpoint_info
 
 fields = standard_fields.InputDataFields
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
@@ -56,7 +58,7 @@ def model_settings(checkpoint_path, **overrides):
 
 def define_model_flags(define):
     """The flags eval_voc.py and detect.py share: settings the checkpoint's JSON may lack, the
-    post-processing overrides and the moving-average switch (``define``: a `script_flags.Definer`)."""
+    post-processing overrides and the moving-average switch (``define``: a `cli.Definer`)."""
     define.string('model_name', None, 'Model of the checkpoint (default: its model_config).')
     define.float('depth_multiplier', None, 'Depth multiplier (default: the checkpoint\'s).')
     define.string('input_convention', None, 'Input convention (default: the checkpoint\'s).')
@@ -79,12 +81,30 @@ def model_settings_from_flags(values, **overrides):
                           input_convention=values.input_convention, **overrides)
 
 
+@dataclasses.dataclass(frozen=True)
+class DetectionOptions:
+    """How `iterate_detections` runs a checkpoint: moving averages, Winograd (a `WINOGRAD_CHOICES`
+    entry) and post-processing overrides (None: the model's deploy defaults)."""
+
+    use_moving_averages: bool = True
+    winograd: str = 'auto'
+    score_threshold: Optional[float] = None
+    iou_threshold: Optional[float] = None
+    keep_top_k: Optional[int] = None
+
+    def keywords(self):
+        """`iterate_detections`' keyword arguments."""
+        return dict(use_moving_averages=self.use_moving_averages,
+                    winograd_tile_size=winograd_tile_size(self.winograd),
+                    score_threshold=self.score_threshold, iou_threshold=self.iou_threshold,
+                    keep_top_k=self.keep_top_k)
+
+
 def detection_options(values):
-    """`iterate_detections`' keyword arguments from `define_model_flags`' flags."""
-    return dict(use_moving_averages=values.moving_averages,
-                winograd_tile_size=winograd_tile_size(values.winograd),
-                score_threshold=values.select_threshold, iou_threshold=values.nms_threshold,
-                keep_top_k=values.keep_top_k)
+    """`DetectionOptions` from `define_model_flags`' flags."""
+    return DetectionOptions(use_moving_averages=values.moving_averages, winograd=values.winograd,
+                            score_threshold=values.select_threshold,
+                            iou_threshold=values.nms_threshold, keep_top_k=values.keep_top_k)
 
 
 def winograd_tile_size(choice):
