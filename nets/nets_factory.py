@@ -21,7 +21,7 @@ class ModelSpec:
     image_size: the network's input side in pixels.
     default_convention: the input convention of the model's published weights.
     backbone_scope: the ImageNet-pretrained body's variable scope.
-    ssd_scopes: the scopes trained from scratch when fine-tuning from an ImageNet body (the
+    head_scopes: the scopes trained from scratch when fine-tuning from an ImageNet body (the
       ``--checkpoint_exclude_scopes`` to use with slim's ``vgg_16.ckpt`` adds the fc layers).
     """
 
@@ -30,7 +30,7 @@ class ModelSpec:
     image_size: int
     default_convention: str
     backbone_scope: str
-    ssd_scopes: Tuple[str, ...]
+    head_scopes: Tuple[str, ...]
 
 
 def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detector_options):
@@ -59,11 +59,11 @@ MODELS = {
     'ssd_vgg_300': ModelSpec(
         build=_build_ssd_vgg_300, preprocessing_name='ssd_300', image_size=300,
         default_convention=image_conventions.CAFFE_BGR, backbone_scope='vgg_16',
-        ssd_scopes=('ssd_300_vgg',)),
+        head_scopes=('ssd_300_vgg',)),
     'refinedet320': ModelSpec(
         build=_build_refinedet320, preprocessing_name='refinedet_320', image_size=320,
         default_convention=image_conventions.CAFFE_BGR, backbone_scope='vgg_16',
-        ssd_scopes=('refinedet320',)),
+        head_scopes=('refinedet320',)),
 }
 
 

@@ -88,3 +88,39 @@ def test_boxes_under_one_pixel_are_not_written_as_inverted_voc_boxes():
     image_ids, scores, boxes = detections['a']
     assert image_ids == ['img'] and scores == [pytest.approx(0.9)]
     np.testing.assert_allclose(boxes[0], [21, 11, 22, 12], atol=1e-4)  # xmin ymin xmax ymax, 1-based
+
+
+def test_recall_of_exactly_seven_tenths_through_the_results_files(tmp_path):
+    # Ten circles, one per image; the circle file hits 6, misses, hits the 7th, misses twice:
+    # recall reaches exactly 6/10 and 7/10. Devkit (MATLAB's 0:0.1:1, 0.6 and 0.7 exact): points
+    # t = 0..0.6 at precision 1, t = 0.7 at 7/8. NumPy's 0.6000000000000001 and 0.7000000000000001
+    # (py-faster-rcnn): t = 0..0.5 at 1, t = 0.6 at 7/8, t = 0.7 nothing.
+    root = tmp_path / 'VOC2007'
+    for sub in ('Annotations', 'ImageSets/Main', 'JPEGImages'):
+        os.makedirs(root / sub)
+    ids = ['im%d' % i for i in range(10)] + ['empty']
+    for image_id in ids:
+        objects = [] if image_id == 'empty' else [('circle', (11, 11, 50, 50), 0)]
+        _write_xml(root / 'Annotations' / (image_id + '.xml'), 100, 100, objects)
+    (root / 'ImageSets' / 'Main' / 'test.txt').write_text('\n'.join(ids) + '\n')
+    hits = [1, 1, 1, 1, 1, 1, 0, 1, 0, 0]
+    lines, found = [], 0
+    for rank, hit in enumerate(hits):
+        lines.append('%s %.2f 11 11 50 50' % ('im%d' % found if hit else 'empty', 0.95 - 0.05 * rank))
+        found += hit
+    results_dir = str(tmp_path / 'results')
+    _results(results_dir, {'circle': lines})
+    aps = {}
+    for protocol in ('devkit', 'py-faster-rcnn'):
+        metrics = eval_voc.run(cli.parse(eval_voc.define_flags, voc_dir=str(root), split='test',
+                                         results_dir=results_dir, dataset_name='shapes',
+                                         protocol=protocol))
+        aps[protocol] = metrics['voc07_11point']['ap']['circle']
+        assert metrics['voc12_area']['ap']['circle'] == pytest.approx(0.6 + 0.1 * 7 / 8)
+    assert aps['devkit'] == pytest.approx((7 + 7 / 8) / 11, abs=1e-12)
+    assert aps['py-faster-rcnn'] == pytest.approx((6 + 7 / 8) / 11, abs=1e-12)
+    # The deprecated --iou_comparison=strict is py-faster-rcnn's protocol.
+    strict = eval_voc.run(cli.parse(eval_voc.define_flags, voc_dir=str(root), split='test',
+                                    results_dir=results_dir, dataset_name='shapes',
+                                    iou_comparison='strict'))
+    assert strict['voc07_11point']['ap']['circle'] == aps['py-faster-rcnn']
