@@ -124,3 +124,9 @@ def train_config(values):
 def detector_training_configs(values):
     """(TrainingData, DetectorSetup, TrainConfig) from `define_detector_training_flags`' values."""
     return training_data(values), detector_setup(values), train_config(values)
+
+
+def train_detector_from_flags(values):
+    """Trains as `define_detector_training_flags`' values say; returns the global step reached."""
+    data, model, train = detector_training_configs(values)
+    return detector_training.train_detector(data, model, train)

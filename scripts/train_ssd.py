@@ -17,7 +17,7 @@ from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must pr
 import tensorflow.compat.v1 as tf
 from absl import flags
 
-from tf1zoo.engine import cli, detector_training, training_flags
+from tf1zoo.engine import cli, training_flags
 
 MODEL_NAME = 'ssd_vgg_300'
 
@@ -29,10 +29,9 @@ def define_flags(flag_values=flags.FLAGS):
 
 def main(values):
     tf.logging.set_verbosity(tf.logging.INFO)
-    # 1. The data, the detector and the run, from the flags.
-    data, model, train = training_flags.detector_training_configs(values)
-    # 2. Train: resumes from --train_dir, writes model_config.json beside the checkpoints.
-    step = detector_training.train_detector(data, model, train)
+    # The data, the detector and the run from the flags, then the shared loop: it resumes from
+    # --train_dir and writes model_config.json beside the checkpoints.
+    step = training_flags.train_detector_from_flags(values)
     print('Trained to step %d; checkpoints in %s' % (step, values.train_dir))
 
 
