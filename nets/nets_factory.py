@@ -4,9 +4,17 @@ A script holds a model name (``--model_name=ssd_vgg_300``); everything it needs 
 evaluate or convert that model comes from here, so adding a model is one `ModelSpec` entry.
 """
 import dataclasses
-from typing import Callable, Tuple
+from typing import Callable, Mapping, Tuple
 
-from tf1zoo.nets import refinedet320, refinedet_detector, single_shot_detector, ssd_vgg_300
+from tf1zoo.nets import (
+    darknet_layers,
+    refinedet320,
+    refinedet_detector,
+    single_shot_detector,
+    ssd_vgg_300,
+    yolo_detector,
+    yolo_v1,
+)
 from tf1zoo.ops import image_conventions
 
 
@@ -15,7 +23,7 @@ class ModelSpec:
     """What the scripts need to know about a model.
 
     build: ``(num_classes, depth_multiplier, data_format, weight_decay, weights_init, batch_norm,
-      winograd_tile_size) -> detector`` with
+      winograd_tile_size, **model_options) -> detector`` with
       ``predict``, ``loss`` and ``postprocess`` (see `single_shot_detector.SingleShotDetector`).
     preprocessing_name: the `preprocessing_factory` entry (its output size is the input size).
     image_size: the network's input side in pixels.
@@ -23,6 +31,11 @@ class ModelSpec:
     backbone_scope: the ImageNet-pretrained body's variable scope.
     head_scopes: the scopes trained from scratch when fine-tuning from an ImageNet body (the
       ``--checkpoint_exclude_scopes`` to use with slim's ``vgg_16.ckpt`` adds the fc layers).
+    display_postprocess: post-processing that detect.py uses for pictures where it differs from the
+      evaluation defaults (YOLO v1: darknet's test threshold 0.2 and NMS 0.4).
+
+    ``model_options`` are what a checkpoint's JSON records beyond the common settings (a converted
+    darknet cfg's layer table); ``build`` raises TypeError for options the model does not take.
     """
 
     build: Callable
@@ -31,6 +44,7 @@ class ModelSpec:
     default_convention: str
     backbone_scope: str
     head_scopes: Tuple[str, ...]
+    display_postprocess: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detector_options):
@@ -49,6 +63,18 @@ def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detect
 _build_ssd_vgg_300 = _detector_builder(
     single_shot_detector.SingleShotDetector, ssd_vgg_300.ssd_vgg_300,
     ssd_vgg_300.ssd_vgg_300_arg_scope, ssd_vgg_300)
+def _build_yolo_v1(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
+                   weights_init='darknet', batch_norm=False, winograd_tile_size=None, layers=None):
+    """YOLO v1: the paper's table, or ``layers`` (JSON records of a converted cfg's table).
+    ``weights_init`` and ``winograd_tile_size`` do not apply (darknet's initialisation, no 3x3-only
+    body)."""
+    del weights_init, winograd_tile_size
+    table = darknet_layers.layers_from_json(layers) if layers is not None else None
+    return yolo_detector.YoloV1Detector(num_classes, depth_multiplier=depth_multiplier,
+                                        data_format=data_format, weight_decay=weight_decay,
+                                        batch_norm=batch_norm, layers=table)
+
+
 _build_refinedet320 = _detector_builder(
     refinedet_detector.RefineDetDetector, refinedet320.refinedet320,
     refinedet320.refinedet320_arg_scope, refinedet320,
@@ -64,6 +90,12 @@ MODELS = {
         build=_build_refinedet320, preprocessing_name='refinedet_320', image_size=320,
         default_convention=image_conventions.CAFFE_BGR, backbone_scope='vgg_16',
         head_scopes=('refinedet320',)),
+    'yolo_v1': ModelSpec(
+        build=_build_yolo_v1, preprocessing_name='yolo_448', image_size=448,
+        default_convention=image_conventions.DARKNET_RGB, backbone_scope='yolo_v1',
+        head_scopes=('yolo_v1/conv21', 'yolo_v1/conv22', 'yolo_v1/conv23', 'yolo_v1/conv24',
+                     'yolo_v1/fc1', 'yolo_v1/fc2'),
+        display_postprocess=yolo_v1.DISPLAY_POSTPROCESS),
 }
 
 

@@ -13,6 +13,9 @@ A convention says how a float32 RGB image with values in [0, 255] becomes a netw
   scale for nets trained from scratch with He initialisation, whose activations then keep unit
   scale instead of the hundreds that 0..255 inputs give.
 
+* ``'darknet_rgb'``: RGB scaled to [0, 1] (``x / 255``), as darknet's ``load_image_color`` gives
+  its nets (YOLO v1; cfgs that begin with a ``[crop]`` layer map that to [-1, 1] inside the net).
+
 The first two apply no scaling: inputs stay in the 0..255 range minus the mean.
 """
 import collections
@@ -22,6 +25,7 @@ import tensorflow.compat.v1 as tf
 CAFFE_BGR = 'caffe_bgr'
 SLIM_RGB = 'slim_rgb'
 INCEPTION_RGB = 'inception_rgb'
+DARKNET_RGB = 'darknet_rgb'
 
 _Convention = collections.namedtuple('_Convention', ['reverse_channels', 'mean_rgb', 'scale'],
                                      defaults=(1.0,))
@@ -33,6 +37,7 @@ _CONVENTIONS = {
     SLIM_RGB: _Convention(reverse_channels=False, mean_rgb=(123.68, 116.78, 103.94)),
     INCEPTION_RGB: _Convention(reverse_channels=False, mean_rgb=(127.5, 127.5, 127.5),
                                scale=1.0 / 127.5),
+    DARKNET_RGB: _Convention(reverse_channels=False, mean_rgb=(0.0, 0.0, 0.0), scale=1.0 / 255.0),
 }
 
 KNOWN_CONVENTIONS = tuple(sorted(_CONVENTIONS))

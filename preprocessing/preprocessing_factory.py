@@ -9,7 +9,7 @@ maps a decoded tensor dict (uint8 RGB image, normalised ``[ymin, xmin, ymax, xma
 import functools
 
 from tf1zoo.ops import image_conventions
-from tf1zoo.preprocessing import ssd_augmentation
+from tf1zoo.preprocessing import ssd_augmentation, yolo_preprocessing
 
 
 def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE_BGR, seed=None,
@@ -20,6 +20,15 @@ def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE
         return ssd_augmentation.ssd_train_preprocess(tensor_dict, output_size, convention, seed=seed,
                                                      expand_prob=expand_prob, samplers=samplers)
     return ssd_augmentation.ssd_eval_preprocess(tensor_dict, output_size, convention)
+
+
+def _yolo_preprocess(tensor_dict, is_training, convention=image_conventions.DARKNET_RGB, seed=None,
+                     output_size=448, hue=yolo_preprocessing.HUE):
+    """YOLO v1's jittered crop, flip and HSV distortion, or its evaluation resize."""
+    if is_training:
+        return yolo_preprocessing.yolo_train_preprocess(tensor_dict, output_size, convention, seed=seed,
+                                                        hue=hue)
+    return yolo_preprocessing.yolo_eval_preprocess(tensor_dict, output_size, convention)
 
 
 # SSD's first batch sampler alone: the whole image, never a crop.
@@ -42,6 +51,10 @@ _PREPROCESSING = {
     'refinedet_320_whole_image': functools.partial(_ssd_preprocess, output_size=320,
                                                    expand_prob=0.0, samplers=_WHOLE_IMAGE),
     'refinedet_512': functools.partial(_ssd_preprocess, output_size=512),
+    # YOLO v1 (Redmon et al. 2016, sec. 2.2): the paper's augmentation; yolo_448_hue adds
+    # yolov1.cfg's hue shift of up to 0.1.
+    'yolo_448': functools.partial(_yolo_preprocess, output_size=448),
+    'yolo_448_hue': functools.partial(_yolo_preprocess, output_size=448, hue=0.1),
 }
 
 KNOWN_PREPROCESSING = tuple(sorted(_PREPROCESSING))
