@@ -6,8 +6,6 @@ or the legacy V1 ``layers`` format), maps its layers onto the net's variables
 ``<output>.json``: the source file and its SHA-256, the model name, the class names and the input
 convention (``caffe_bgr``: the Caffe models take BGR images minus the mean 104/117/123).
 """
-import hashlib
-
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
@@ -32,14 +30,6 @@ def _build_net(model_name, num_classes):
     spec.build(num_classes).predict(images, is_training=False)
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert(model_name, caffemodel, output, class_names=pascalvoc.VOC_CLASSES):
     """Converts ``caffemodel`` into a checkpoint at ``output``; returns the JSON written beside it.
 
@@ -62,7 +52,7 @@ def convert(model_name, caffemodel, output, class_names=pascalvoc.VOC_CLASSES):
                 var.load(values[var.op.name], session)
             checkpoint_info.save_checkpoint_atomically(session, tf.train.Saver(variables), output)
     info = {'model_name': model_name, 'source_caffemodel': caffemodel,
-            'source_sha256': _sha256(caffemodel),
+            'source_sha256': checkpoint_info.file_sha256(caffemodel),
             'input_convention': image_conventions.CAFFE_BGR, 'depth_multiplier': 1.0,
             'num_variables': len(values), 'unused_caffe_layers': unused}
     if is_detector:

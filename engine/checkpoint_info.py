@@ -4,6 +4,7 @@ Training writes ``<train_dir>/model_config.json``; the Caffe converter writes ``
 the checkpoint it makes. Evaluation and detection read it, so that a checkpoint is always run with the
 model settings, class names and channel convention it was trained or converted with.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -15,14 +16,24 @@ from tf1zoo.ops import atomic_io
 
 TRAIN_DIR_FILE = 'model_config.json'
 # What a JSON that records none of these means: JSONs written before a setting existed and the Caffe
-# converter's describe the paper's full-width net without batch norm.
-MODEL_DEFAULTS = {'depth_multiplier': 1.0, 'batch_norm': False}
+# converter's describe the paper's full-width net without batch norm; ``model_options`` are a model's
+# settings beyond those (a converted darknet cfg's layer table), passed to its factory `build`.
+MODEL_DEFAULTS = {'depth_multiplier': 1.0, 'batch_norm': False, 'model_options': {}}
 
 
 def write_json_atomically(path, content):
     """Writes ``content`` as JSON to ``path`` atomically (`atomic_io.write_file_atomically`)."""
     text = json.dumps(content, indent=2, sort_keys=True) + '\n'
     atomic_io.write_file_atomically(path, text.encode('utf-8'))
+
+
+def file_sha256(path):
+    """The SHA-256 hex digest of a file (the provenance a converted checkpoint's JSON records)."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def save_checkpoint_atomically(session, saver, prefix):

@@ -23,7 +23,7 @@ fields = standard_fields.InputDataFields
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 WINOGRAD_CHOICES = ('auto', 'off', 'adaptive', '2', '4', '6')
 _SETTING_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'class_names',
-                 'input_convention')
+                 'input_convention', 'model_options')
 
 
 def model_settings(checkpoint_path, **overrides):
@@ -31,7 +31,7 @@ def model_settings(checkpoint_path, **overrides):
 
     Returns:
       (checkpoint prefix, dict with model_name, depth_multiplier, batch_norm, num_classes,
-      class_names, input_convention).
+      class_names, input_convention, model_options).
 
     Raises:
       ValueError: no checkpoint there, or a setting neither recorded nor given.
@@ -183,7 +183,7 @@ def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None,
         detector = nets_factory.get_model_spec(settings['model_name']).build(
             settings['num_classes'], depth_multiplier=settings['depth_multiplier'],
             data_format=data_format, batch_norm=settings['batch_norm'],
-            winograd_tile_size=winograd_tile_size)
+            winograd_tile_size=winograd_tile_size, **settings['model_options'])
         predictions, _ = detector.predict(batch[fields.image], is_training=False)
         outputs = detector.postprocess(predictions, **postprocess_overrides)
         outputs.update({key: batch[key] for key in batch if key != fields.image})

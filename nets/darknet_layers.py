@@ -422,8 +422,12 @@ def cfg_sections(layers, net_options):
     for layer in layers:
         options = {}
         if isinstance(layer, Convolutional):
-            options = {'filters': layer.filters, 'size': layer.size, 'stride': layer.stride,
-                       'padding': layer.padding, 'activation': layer.activation}
+            options = {'filters': layer.filters, 'size': layer.size, 'stride': layer.stride}
+            if layer.padding == layer.size // 2:
+                options['pad'] = 1
+            else:
+                options['padding'] = layer.padding
+            options['activation'] = layer.activation
             if layer.batch_normalize:
                 options['batch_normalize'] = 1
         elif isinstance(layer, MaxPool):
