@@ -366,7 +366,7 @@ def _layer_from_section(name, options, where):
     if name in ('maxpool', 'max'):
         stride = get('stride', int, 1)
         size = get('size', int, stride)
-        return MaxPool(size, stride, get('padding', int, size - 1))
+        return MaxPool(size, stride, get('padding', int, None))
     if name == 'local':
         return Local(get('filters', int, 1), get('size', int, 1), get('stride', int, 1),
                      get('pad', int, 0), get('activation', str, 'logistic'))

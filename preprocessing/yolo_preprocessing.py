@@ -69,7 +69,7 @@ def darknet_crop_and_resize(image, top, left, crop_height, crop_width, output_si
     shape = tf.shape(image)
     rows_low, rows_high, row_weight = _interpolation(top, crop_height, output_size, shape[0])
     cols_low, cols_high, col_weight = _interpolation(left, crop_width, output_size, shape[1])
-    last = tf.range(output_size) == output_size - 1
+    last = tf.equal(tf.range(output_size), output_size - 1)
     last_column = tf.clip_by_value(left + crop_width - 1, 0, shape[1] - 1)
     cols_low = tf.where(last, tf.fill([output_size], last_column), cols_low)
     col_weight = tf.where(last, tf.zeros([output_size]), col_weight)
