@@ -35,6 +35,11 @@ from tf1zoo.nets import darknet_layers, yolo_detector, yolo_v1
 from tf1zoo.ops import image_conventions
 
 MODEL_NAME = 'yolo_v1'
+# A cfg without a [detection] section: an ImageNet classifier (darknet's extraction.cfg, whose first 20
+# convolutions are YOLO v1's, sec. 2.2). Its variables take YOLO v1's scope and names, so that it
+# initialises train_yolo.py by name (--checkpoint_path, --checkpoint_exclude_scopes).
+CLASSIFIER_NAME = 'darknet_classifier'
+SCOPE = 'yolo_v1'
 _IGNORED_SECTIONS = ('net', 'network')
 
 
@@ -59,10 +64,16 @@ def input_shape(net_options, layers):
 
 
 def _build(layers, shape):
-    """The detector's variables in a new default graph; returns {layer scope: {name: variable}}."""
-    detection = darknet_layers.detection_layer(layers)
-    detector = yolo_detector.YoloV1Detector(detection.classes + 1, layers=layers)
-    detector.predict(tf.placeholder(tf.float32, shape), is_training=False)
+    """The net's variables in a new default graph: the detector's for a YOLO table, the bare
+    layers under YOLO v1's scope for a classifier's; returns {layer scope: {name: variable}}."""
+    if any(isinstance(layer, darknet_layers.Detection) for layer in layers):
+        detection = darknet_layers.detection_layer(layers)
+        detector = yolo_detector.YoloV1Detector(detection.classes + 1, layers=layers)
+        detector.predict(tf.placeholder(tf.float32, shape), is_training=False)
+    else:
+        with slim.arg_scope(darknet_layers.darknet_arg_scope(is_training=False)):
+            darknet_layers.darknet_net(tf.placeholder(tf.float32, shape), layers, is_training=False,
+                                       scope=SCOPE)
     by_scope = {}
     for variable in slim.get_model_variables():
         parts = variable.op.name.split('/')
@@ -144,14 +155,17 @@ def convert(cfg_path, weights_path, output, class_names=pascalvoc.VOC_CLASSES):
     Raises:
       converters.darknet.DarknetFormatError: a file does not read.
       ValueError: the cfg holds a layer this repository does not build, or the class names do
-        not number the detection layer's classes.
+        not number the detection layer's classes (a cfg without one is an ImageNet classifier,
+        converted under YOLO v1's variable names; its JSON names no classes).
       DarknetConversionError: the weights do not fit the cfg (nothing is written then).
     """
     net_options, layers, lines = read_table(cfg_path)
-    detection = darknet_layers.detection_layer(layers)
-    if len(class_names) != detection.classes:
-        raise ValueError('%s detects %d classes, but %d class names were given'
-                         % (cfg_path, detection.classes, len(class_names)))
+    is_detector = any(isinstance(layer, darknet_layers.Detection) for layer in layers)
+    if is_detector:
+        detection = darknet_layers.detection_layer(layers)
+        if len(class_names) != detection.classes:
+            raise ValueError('%s detects %d classes, but %d class names were given'
+                             % (cfg_path, detection.classes, len(class_names)))
     header, values = darknet.read_weights(weights_path)
     with tf.Graph().as_default():
         by_scope = _build(layers, input_shape(net_options, layers))
@@ -162,15 +176,16 @@ def convert(cfg_path, weights_path, output, class_names=pascalvoc.VOC_CLASSES):
                 variable.load(value, session)
             checkpoint_info.save_checkpoint_atomically(
                 session, tf.train.Saver(list(assignments)), output)
-    info = {'model_name': MODEL_NAME, 'source_cfg': cfg_path,
+    info = {'model_name': MODEL_NAME if is_detector else CLASSIFIER_NAME, 'source_cfg': cfg_path,
             'source_cfg_sha256': checkpoint_info.file_sha256(cfg_path),
             'source_weights': weights_path, 'source_sha256': checkpoint_info.file_sha256(weights_path),
             'weights_header': {'major': header.major, 'minor': header.minor,
                                'revision': header.revision, 'seen': header.seen},
-            'class_names': list(class_names), 'num_classes': len(class_names) + 1,
             'input_convention': image_conventions.DARKNET_RGB, 'depth_multiplier': 1.0,
-            'batch_norm': False, 'num_variables': len(assignments),
-            'model_options': {'layers': darknet_layers.layers_to_json(layers)}}
+            'num_variables': len(assignments)}
+    if is_detector:
+        info.update(class_names=list(class_names), num_classes=len(class_names) + 1,
+                    batch_norm=False, model_options={'layers': darknet_layers.layers_to_json(layers)})
     checkpoint_info.write_json_atomically(output + '.json', info)
     return info
 

@@ -12,7 +12,7 @@ train_refinedet.py) and what run_demo.py composes:
 """
 import dataclasses
 import os
-from typing import Optional
+from typing import Mapping, Optional
 
 import tensorflow.compat.v1 as tf
 
@@ -24,7 +24,8 @@ from tf1zoo.preprocessing import preprocessing_factory
 
 fields = standard_fields.InputDataFields
 # The settings a resumed run must share with the run that wrote the train dir.
-_SAME_MODEL_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'input_convention')
+_SAME_MODEL_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'input_convention',
+                    'model_options')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,9 @@ class DetectorSetup:
     input_convention: Optional[str] = None
     weight_decay: float = 0.0005
     weights_init: str = 'xavier'
+    # A model's settings beyond these (YOLO v1: its dropout), passed to its factory build and
+    # recorded in model_config.json.
+    model_options: Mapping = dataclasses.field(default_factory=dict)
 
 
 def resolve_data_format(data_format):
@@ -87,7 +91,8 @@ def model_config(data: TrainingData, model: DetectorSetup, class_names, checkpoi
             'batch_norm': model.batch_norm,
             'num_classes': len(class_names) + 1, 'class_names': list(class_names),
             'input_convention': resolve_input_convention(model, checkpoint_path),
-            'dataset_name': data.dataset_name, 'data_format': resolve_data_format(model.data_format)}
+            'dataset_name': data.dataset_name, 'data_format': resolve_data_format(model.data_format),
+            'model_options': dict(model.model_options)}
 
 
 def check_same_model(train_dir, config):
@@ -124,7 +129,7 @@ def make_model_fn(config, weight_decay, weights_init='xavier'):
     detector = nets_factory.get_model_spec(config['model_name']).build(
         config['num_classes'], depth_multiplier=config['depth_multiplier'],
         data_format=config['data_format'], weight_decay=weight_decay, weights_init=weights_init,
-        batch_norm=config['batch_norm'])
+        batch_norm=config['batch_norm'], **config['model_options'])
 
     def model_fn(batch):
         images = batch[fields.image]

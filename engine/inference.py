@@ -107,6 +107,18 @@ def detection_options(values):
                             iou_threshold=values.nms_threshold, keep_top_k=values.keep_top_k)
 
 
+def with_display_defaults(options, model_name):
+    """``options`` with the model's picture thresholds where they are None (`ModelSpec.
+    display_postprocess`: YOLO v1 shows darknet's test_yolo 0.2 / NMS 0.4; others their deploy's)."""
+    display = nets_factory.get_model_spec(model_name).display_postprocess
+    return dataclasses.replace(
+        options,
+        score_threshold=(options.score_threshold if options.score_threshold is not None
+                         else display.get('score_threshold')),
+        iou_threshold=(options.iou_threshold if options.iou_threshold is not None
+                       else display.get('iou_threshold')))
+
+
 def winograd_tile_size(choice):
     """The detector's ``winograd_tile_size`` for a --winograd choice: 'auto' is adaptive (per layer,
     `winograd.adaptive_tile_size`) on a CPU-only machine whose TF runs oneDNN kernels (measured faster

@@ -7,7 +7,9 @@ For the full-width SSD300 (or another ``nets_factory`` detector, or a thinned on
   or F(4x4) everywhere), and XLA auto-clustering;
 * training images/s (the detector's loss + a Momentum step);
 * the same for torchvision's ``ssd300_vgg16`` (random weights; its own pre- and post-processing) where
-  torch is installed, and OpenCV 4.x DNN running the official deploy prototxt with random weights;
+  torch is installed, and OpenCV 4.x DNN running the official deploy prototxt with random weights
+  (SSD300), or the paper's net as a darknet cfg with random weights (YOLO v1; OpenCV has no
+  ``[detection]`` layer, so its time leaves the decoding out);
 * the hardware bound: the net's FLOPs (TF's profiler) over the throughput a single plain 3x3
   convolution reaches in TensorFlow here.
 
@@ -30,11 +32,10 @@ import tensorflow.compat.v1 as tf
 import tqdm
 
 from tf1zoo.converters import caffe_proto, caffe_weights
-from tf1zoo.engine import benchmarking
+from tf1zoo.engine import benchmarking, darknet_conversion
 from tf1zoo.nets import nets_factory
 from tf1zoo.ops import winograd
 
-_IMAGE_SIZE = 300
 _NUM_CLASSES = 21
 PEERS = ('torchvision', 'opencv')
 
@@ -42,8 +43,9 @@ PEERS = ('torchvision', 'opencv')
 @dataclasses.dataclass(frozen=True)
 class SpeedSettings:
     """What `measure` times and how often. ``tf_variants``: keys of `TF_VARIANTS`; ``peers``: of
-    `PEERS` (measured for the full-width ssd_vgg_300 only); ``deploy_prototxt``: the OpenCV peer's
-    net; ``torchvision_script``: the torchvision peer's program."""
+    `PEERS` (measured for the full-width nets that have them, `PEERS_BY_MODEL`);
+    ``deploy_prototxt``: SSD300's OpenCV peer's net; ``torchvision_script``: the torchvision peer's
+    program."""
 
     model_name: str = 'ssd_vgg_300'
     depth_multiplier: float = 1.0
@@ -176,21 +178,50 @@ def torchvision_seconds(batch_sizes, train_batch_size, values):
     return result
 
 
-def opencv_seconds(batch_sizes, values):
-    """{'inference': {batch: s}} for OpenCV DNN on the deploy prototxt, or None where unavailable."""
+def _opencv_caffe_net(values, folder):
+    """SSD300's official deploy prototxt with random weights, read by OpenCV's Caffe importer."""
     if (not values.deploy_prototxt or not os.path.exists(values.deploy_prototxt)
             or not hasattr(cv2.dnn, 'readNetFromCaffe')):
         return None
     deploy = caffe_proto.read_prototxt(values.deploy_prototxt)
+    caffemodel = os.path.join(folder, 'random.caffemodel')
+    caffe_proto.write_caffemodel(caffe_weights.random_caffemodel(deploy), caffemodel)
+    return cv2.dnn.readNetFromCaffe(values.deploy_prototxt, caffemodel), (-120.0, 130.0)
+
+
+def _opencv_darknet_net(values, folder):
+    """The paper's YOLO v1 as a darknet cfg (without the [detection] section, which OpenCV's
+    importer lacks; its decoding is timed on our side only) and random weights."""
+    del values
+    if not hasattr(cv2.dnn, 'readNetFromDarknet'):
+        return None
+    text = darknet_conversion.paper_cfg_text()
+    cfg = os.path.join(folder, 'yolo_v1.cfg')
+    with open(cfg, 'w') as stream:
+        stream.write(text[:text.index('[detection]')])
+    weights = darknet_conversion.random_weights(cfg, os.path.join(folder, 'random.weights'))
+    return cv2.dnn.readNetFromDarknet(cfg, weights), (0.0, 1.0)
+
+
+_OPENCV_NETS = {'ssd_vgg_300': _opencv_caffe_net, 'yolo_v1': _opencv_darknet_net}
+# The peers of each full-width model that have them.
+PEERS_BY_MODEL = {'ssd_vgg_300': ('torchvision', 'opencv'), 'yolo_v1': ('opencv',)}
+
+
+def opencv_seconds(batch_sizes, values):
+    """{'inference': {batch: s}} for OpenCV DNN running the model's published net definition with
+    random weights, or None where unavailable."""
     with tempfile.TemporaryDirectory() as folder:
-        caffemodel = os.path.join(folder, 'random.caffemodel')
-        caffe_proto.write_caffemodel(caffe_weights.random_caffemodel(deploy), caffemodel)
-        net = cv2.dnn.readNetFromCaffe(values.deploy_prototxt, caffemodel)
+        loaded = _OPENCV_NETS[values.model_name](values, folder)
+    if loaded is None:
+        return None
+    net, (low, high) = loaded
+    size = _image_size(values)
     result = {'version': 'OpenCV %s' % cv2.__version__, 'threads': cv2.getNumThreads(),
               'inference': {}}
     rng = np.random.default_rng(0)
     for batch_size in batch_sizes:
-        blob = rng.uniform(-120, 130, (batch_size, 3, _IMAGE_SIZE, _IMAGE_SIZE)).astype(np.float32)
+        blob = rng.uniform(low, high, (batch_size, 3, size, size)).astype(np.float32)
 
         def forward():
             net.setInput(blob)
@@ -210,8 +241,9 @@ def measure_round(values, batch_sizes):
                                        for size in batch_sizes}}
         if values.train_batch_size and trains:
             timings[name]['training'] = tf_training_seconds(values.train_batch_size, values, xla)
-    # The peers are the paper's SSD300: a thinned or other net has none to compare with.
-    peers = values.peers if (values.model_name, values.depth_multiplier) == ('ssd_vgg_300', 1.0) else []
+    # The peers run the papers' full-width nets: a thinned net has none to compare with.
+    peers = [peer for peer in values.peers if values.depth_multiplier == 1.0
+             and peer in PEERS_BY_MODEL.get(values.model_name, ())]
     if 'torchvision' in peers and values.torchvision_script:
         timings['torchvision'] = torchvision_seconds(batch_sizes, values.train_batch_size, values)
     if 'opencv' in peers:

@@ -7,6 +7,10 @@ into `detector_training.TrainingData`, `detector_training.DetectorSetup` and
 (examples/ssd/ssd_pascal.py): batch 32, Momentum 0.9, lr 1e-3 x0.1 at 80k and 100k, 120k steps,
 weight decay 5e-4.
 """
+import dataclasses
+
+import numpy as np
+
 from tf1zoo.engine import cli, detector_training, train_loop
 from tf1zoo.nets import vgg
 from tf1zoo.ops import image_conventions
@@ -130,3 +134,20 @@ def train_detector_from_flags(values):
     """Trains as `define_detector_training_flags`' values say; returns the global step reached."""
     data, model, train = detector_training_configs(values)
     return detector_training.train_detector(data, model, train)
+
+
+def epoch_schedule(train, num_examples, warmup_epochs, epochs_per_rate, decay_factor=0.1):
+    """``train`` with its steps from a schedule in epochs: ``epochs_per_rate[0]`` epochs at the peak
+    rate (the first ``warmup_epochs`` of them a linear warm-up from ``warmup_factor`` of it), then
+    ``epochs_per_rate[i]`` at ``decay_factor ** i`` of it. An epoch is ``ceil(num_examples /
+    batch_size)`` steps.
+
+    YOLO v1 (sec. 2.2): 75 epochs at 1e-2 after raising the rate from 1e-3 over the first epochs,
+    then 30 at 1e-3 and 30 at 1e-4, about 135 in all.
+    """
+    steps_per_epoch = -(-int(num_examples) // train.batch_size)
+    ends = np.cumsum([float(epochs) for epochs in epochs_per_rate]) * steps_per_epoch
+    return dataclasses.replace(
+        train, max_steps=int(round(ends[-1])), lr_schedule='piecewise',
+        lr_boundaries=[int(round(end)) for end in ends[:-1]], lr_decay_factor=decay_factor,
+        warmup_steps=int(round(warmup_epochs * steps_per_epoch)))

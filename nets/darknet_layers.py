@@ -13,6 +13,7 @@ weights fit it and its outputs equal darknet's (pjreddie/darknet, src/*_layer.c)
   every side (``pad=1`` with ``size=3`` keeps the size).
 * ``[connected]``: a fully connected layer on the input flattened in darknet's channel-major
   ``(C, H, W)`` order, whatever the layout of the TF tensors.
+* ``[avgpool]``: the mean over the map; ``[softmax]`` (darknet's ImageNet classifiers end so).
 * ``[dropout]``: inverted dropout in training; ``[crop]`` at test time: the centre crop to
   ``crop_height x crop_width`` and, unless ``noadjust=1``, the input mapped from [0, 1] to [-1, 1].
 * activations: ``leaky`` is max(x, 0.1 x), ``linear`` the identity.
@@ -76,6 +77,16 @@ class Dropout:
 
 
 @dataclasses.dataclass(frozen=True)
+class AvgPool:
+    """``[avgpool]``: the mean over the whole map, per channel (darknet's classifiers)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Softmax:
+    groups: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
 class Crop:
     height: int
     width: int
@@ -107,7 +118,7 @@ class Detection:
 
 WEIGHTED_LAYERS = (Convolutional, Local, Connected)
 _SCOPE_PREFIX = {Convolutional: 'conv', MaxPool: 'pool', Local: 'local', Connected: 'fc',
-                 Dropout: 'dropout', Crop: 'crop'}
+                 Dropout: 'dropout', Crop: 'crop', AvgPool: 'avgpool', Softmax: 'softmax'}
 
 
 def layer_scopes(layers):
@@ -142,6 +153,12 @@ def thinned(layers, depth_multiplier):
             layer = dataclasses.replace(layer, outputs=thin(layer.outputs))
         result.append(layer)
     return tuple(result)
+
+
+def with_dropout(layers, probability):
+    """The table with every `Dropout` layer's probability replaced (0 keeps the layer, inert)."""
+    return tuple(dataclasses.replace(layer, probability=probability) if isinstance(layer, Dropout)
+                 else layer for layer in layers)
 
 
 def activation_fn(name):
@@ -302,6 +319,12 @@ def darknet_net(inputs, layers, is_training=True, data_format='NHWC', scope=None
                                    scope=name)
             elif isinstance(layer, Crop):
                 net = _crop(net, layer, data_format)
+            elif isinstance(layer, AvgPool):
+                net = tf.reduce_mean(net, axis=[1, 2] if data_format == 'NHWC' else [2, 3])
+            elif isinstance(layer, Softmax):
+                if layer.groups != 1:
+                    raise ValueError('[softmax] groups=%d is not supported' % layer.groups)
+                net = tf.nn.softmax(net)
             elif isinstance(layer, Detection):
                 continue
             else:
@@ -319,12 +342,6 @@ def detection_layer(layers):
     return found[0]
 
 
-def input_size(layers, default):
-    """The square input side a table's `Crop` asks for, else ``default``."""
-    crops = [layer for layer in layers if isinstance(layer, Crop)]
-    return crops[0].height if crops else default
-
-
 def weight_layers(layers) -> Tuple:
     """(scope name, layer) of each layer with weights, in the table's (the weights file's) order."""
     return tuple((name, layer) for layer, name in zip(layers, layer_scopes(layers))
@@ -335,9 +352,11 @@ def weight_layers(layers) -> Tuple:
 # defaults (parse_* in src/parser.c).
 _SECTION_TYPES = {'convolutional': Convolutional, 'conv': Convolutional, 'maxpool': MaxPool,
                   'max': MaxPool, 'local': Local, 'connected': Connected, 'conn': Connected,
-                  'dropout': Dropout, 'crop': Crop, 'detection': Detection}
+                  'dropout': Dropout, 'crop': Crop, 'detection': Detection, 'avgpool': AvgPool,
+                  'avg': AvgPool, 'softmax': Softmax, 'soft': Softmax}
 _CFG_NAMES = {Convolutional: 'convolutional', MaxPool: 'maxpool', Local: 'local',
-              Connected: 'connected', Dropout: 'dropout', Crop: 'crop', Detection: 'detection'}
+              Connected: 'connected', Dropout: 'dropout', Crop: 'crop', Detection: 'detection',
+              AvgPool: 'avgpool', Softmax: 'softmax'}
 # Sections that only configure training or are read elsewhere.
 _IGNORED_SECTIONS = ('net', 'network')
 
@@ -375,6 +394,10 @@ def _layer_from_section(name, options, where):
                          bool(get('batch_normalize', int, 0)))
     if name == 'dropout':
         return Dropout(get('probability', float, 0.5))
+    if name in ('avgpool', 'avg'):
+        return AvgPool()
+    if name in ('softmax', 'soft'):
+        return Softmax(get('groups', int, 1))
     if name == 'crop':
         return Crop(get('crop_height', int, _REQUIRED), get('crop_width', int, _REQUIRED),
                     not get('noadjust', int, 0))
@@ -443,6 +466,8 @@ def cfg_sections(layers, net_options):
                 options['batch_normalize'] = 1
         elif isinstance(layer, Dropout):
             options = {'probability': layer.probability}
+        elif isinstance(layer, Softmax):
+            options = {'groups': layer.groups}
         elif isinstance(layer, Crop):
             options = {'crop_height': layer.height, 'crop_width': layer.width,
                        'noadjust': int(not layer.adjust)}

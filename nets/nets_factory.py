@@ -64,12 +64,18 @@ _build_ssd_vgg_300 = _detector_builder(
     single_shot_detector.SingleShotDetector, ssd_vgg_300.ssd_vgg_300,
     ssd_vgg_300.ssd_vgg_300_arg_scope, ssd_vgg_300)
 def _build_yolo_v1(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
-                   weights_init='darknet', batch_norm=False, winograd_tile_size=None, layers=None):
-    """YOLO v1: the paper's table, or ``layers`` (JSON records of a converted cfg's table).
-    ``weights_init`` and ``winograd_tile_size`` do not apply (darknet's initialisation, no 3x3-only
-    body)."""
+                   weights_init='darknet', batch_norm=False, winograd_tile_size=None, layers=None,
+                   dropout=None):
+    """YOLO v1: the paper's table, or ``layers`` (JSON records of a converted cfg's table);
+    ``dropout`` replaces the paper's 0.5 after fc1. ``weights_init`` and ``winograd_tile_size`` do
+    not apply (darknet's initialisation; no Winograd for darknet's layers)."""
     del weights_init, winograd_tile_size
-    table = darknet_layers.layers_from_json(layers) if layers is not None else None
+    if layers is not None:
+        table = darknet_layers.layers_from_json(layers)
+    else:
+        table = yolo_v1.yolo_v1_layers(num_classes - 1, batch_norm=batch_norm)
+    if dropout is not None:
+        table = darknet_layers.with_dropout(table, dropout)
     return yolo_detector.YoloV1Detector(num_classes, depth_multiplier=depth_multiplier,
                                         data_format=data_format, weight_decay=weight_decay,
                                         batch_norm=batch_norm, layers=table)
@@ -93,8 +99,7 @@ MODELS = {
     'yolo_v1': ModelSpec(
         build=_build_yolo_v1, preprocessing_name='yolo_448', image_size=448,
         default_convention=image_conventions.DARKNET_RGB, backbone_scope='yolo_v1',
-        head_scopes=('yolo_v1/conv21', 'yolo_v1/conv22', 'yolo_v1/conv23', 'yolo_v1/conv24',
-                     'yolo_v1/fc1', 'yolo_v1/fc2'),
+        head_scopes=yolo_v1.HEAD_SCOPES,
         display_postprocess=yolo_v1.DISPLAY_POSTPROCESS),
 }
 

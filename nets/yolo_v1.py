@@ -119,8 +119,7 @@ def yolo_v1_arg_scope(weight_decay=0.0005, is_training=True, data_format='NHWC')
                                             data_format=data_format)
 
 
-def pretrained_scopes(scope='yolo_v1'):
-    """The scopes an ImageNet classifier initialises: the first 20 convolutions (sec. 2.2)."""
-    return tuple('%s/conv%d' % (scope, index) for index in range(1, PRETRAINED_CONVOLUTIONS + 1))
-
-
+# What training from an ImageNet classifier (the first 20 convolutions, sec. 2.2) initialises
+# from scratch: the --checkpoint_exclude_scopes of train_yolo.py with such a checkpoint.
+HEAD_SCOPES = tuple('yolo_v1/conv%d' % index for index in range(PRETRAINED_CONVOLUTIONS + 1, 25)) + (
+    'yolo_v1/fc1', 'yolo_v1/fc2')

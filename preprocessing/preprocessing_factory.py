@@ -23,11 +23,11 @@ def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE
 
 
 def _yolo_preprocess(tensor_dict, is_training, convention=image_conventions.DARKNET_RGB, seed=None,
-                     output_size=448, hue=yolo_preprocessing.HUE):
+                     output_size=448, hue=yolo_preprocessing.HUE, jitter=yolo_preprocessing.JITTER):
     """YOLO v1's jittered crop, flip and HSV distortion, or its evaluation resize."""
     if is_training:
         return yolo_preprocessing.yolo_train_preprocess(tensor_dict, output_size, convention, seed=seed,
-                                                        hue=hue)
+                                                        hue=hue, jitter=jitter)
     return yolo_preprocessing.yolo_eval_preprocess(tensor_dict, output_size, convention)
 
 
@@ -55,6 +55,9 @@ _PREPROCESSING = {
     # yolov1.cfg's hue shift of up to 0.1.
     'yolo_448': functools.partial(_yolo_preprocess, output_size=448),
     'yolo_448_hue': functools.partial(_yolo_preprocess, output_size=448, hue=0.1),
+    # Without the jittered crop (flip and HSV only): for the embedded shapes, whose class is the
+    # whole outline (see ssd_300_whole_image).
+    'yolo_448_whole_image': functools.partial(_yolo_preprocess, output_size=448, jitter=0.0),
 }
 
 KNOWN_PREPROCESSING = tuple(sorted(_PREPROCESSING))

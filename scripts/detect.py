@@ -7,7 +7,8 @@ Writes <output_dir>/detections.json, mapping each image file name to a list of
 and <output_dir>/<image name>.png with the labelled boxes. The model, its classes and its input
 convention come from the checkpoint's JSON (--model_name, --class_names or --label_map where it has
 none). Thresholds default to the model's (SSD300: score 0.01, NMS 0.45, keep 200, as its Caffe
-deploy); for pictures, --select_threshold=0.5 is a usual choice.
+deploy, where --select_threshold=0.5 is a usual choice for pictures; YOLO v1: darknet's test_yolo,
+score 0.2 and NMS 0.4).
 """
 from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
@@ -41,10 +42,12 @@ def run(values):
     prefix, settings = inference.model_settings_from_flags(values, class_names=class_names)
     # 2. The images.
     paths = inference.list_images(values.images)
-    # 3. Detect; write detections.json and the pictures.
+    # 3. Detect with the model's picture thresholds unless the flags set them; write
+    #    detections.json and the pictures.
+    options = inference.with_display_defaults(inference.detection_options(values),
+                                              settings['model_name'])
     return detection.detect_images(prefix, settings, paths, values.output_dir, values.batch_size,
-                                   inference.detection_options(values), values.write_images,
-                                   values.draw_threshold)
+                                   options, values.write_images, values.draw_threshold)
 
 
 def main(values):

@@ -1,5 +1,5 @@
-"""The main job on the embedded data: generate, convert, train a thin SSD300 (or RefineDet320) on the CPU,
-evaluate, detect.
+"""The main job on the embedded data: generate, convert, train a thin SSD300 (or RefineDet320, or YOLO
+v1) on the CPU, evaluate, detect.
 
     python scripts/run_demo.py --work_dir=work_dirs/shapes
 
@@ -46,12 +46,27 @@ from tf1zoo.engine import (
 
 FLAGS = flags.FLAGS
 DATASET = 'shapes'
+# Each model's recipe for the CPU budget, used where a flag is left unset. SSD300 / RefineDet320:
 # SSD's photometric distortion, flip and resize, without zoom-out or crop, at each model's input
 # size. A shape's class is its whole outline, so crops that cut objects (a triangle minus a corner
 # looks like a quadrilateral) teach wrong labels: with crops, VOC07 mAP 0.28-0.36 after 820 steps
-# (Adam 1e-3) on 700 images; without, 0.52 (README, "Results").
-_DEMO_PREPROCESSING = {'ssd_vgg_300': 'ssd_300_whole_image',
-                       'refinedet320': 'refinedet_320_whole_image'}
+# (Adam 1e-3) on 700 images; without, 0.52 (docs/experiments.md). 740 steps at Adam 3e-3 score as
+# 820 did (0.734-0.780 in four runs vs 0.739-0.766) and leave room for a slow VM; the net learns
+# faster the higher Adam's rate, up to about 3e-3 (0.55-0.64 at 1e-3, 0.68-0.75 at 2e-3, 0.72 at
+# 5e-3); late decay, since the net still learns fast at the end (x0.1 at 560 and 680: 0.388).
+_SSD_RECIPE = {'max_steps': 740, 'learning_rate': 3e-3, 'lr_boundaries': ['690', '720'],
+               'warmup_steps': 50, 'draw_threshold': 0.4}
+# YOLO v1: the paper's augmentation without its jittered crop (the same reason), darknet's
+# yolov1.cfg batch norm.
+_YOLO_RECIPE = {'max_steps': 900, 'learning_rate': 1e-3, 'lr_boundaries': ['800', '860'],
+                'warmup_steps': 50, 'draw_threshold': 0.2}
+_DEMO_RECIPES = {
+    'ssd_vgg_300': dict(_SSD_RECIPE, preprocessing_name='ssd_300_whole_image'),
+    'refinedet320': dict(_SSD_RECIPE, preprocessing_name='refinedet_320_whole_image'),
+    'yolo_v1': dict(_YOLO_RECIPE, preprocessing_name='yolo_448_whole_image'),
+}
+_RECIPE_FLAGS = ('max_steps', 'learning_rate', 'lr_boundaries', 'warmup_steps', 'draw_threshold',
+                 'preprocessing_name')
 
 
 def define_flags(flag_values=flags.FLAGS):
@@ -66,40 +81,45 @@ def define_flags(flag_values=flags.FLAGS):
     define.integer('seed', 0, 'Seed of the generated data.')
     define.bool('distractors', False, 'Generate the harder data: textured backgrounds, clutter strokes, '
                 'outlined and textured objects (README: 15 minutes are not enough for it).')
-    define.enum('model_name', 'ssd_vgg_300', list(_DEMO_PREPROCESSING),
-                'Detector to train (the README compares both on the same budget).')
+    define.enum('model_name', 'ssd_vgg_300', list(_DEMO_RECIPES),
+                'Detector to train (the README compares them on the same budget).')
     define.float('depth_multiplier', 0.125, 'Thinning of the net (1.0 is the paper\'s net).')
     # From scratch, the plain (Caffe) VGG16 body learns too slowly for the budget: VOC07 mAP 0.27
     # without batch norm, 0.43 with it after the same 850 steps (README, "Results"); it costs ~25%
     # more per step.
     define.bool('batch_norm', True, 'Batch norm after every body and extra-layer convolution.')
     define.integer('batch_size', 16, 'Training batch size.')
-    # 740 steps at 3e-3 score as 820 did (0.734-0.780 in four runs vs 0.739-0.766) and leave room
-    # for a slow VM.
-    define.integer('max_steps', 740, 'Training steps (with oneDNN and batch norm, 0.7-1.1 s each on '
-                   '2 cores).')
+    define.integer('max_steps', None, 'Training steps (default: the model\'s recipe; SSD300 740, '
+                   '0.5-1.1 s each on 2 cores with oneDNN and batch norm).')
     # From scratch on a CPU budget: Adam (Momentum 1e-3, the paper's, barely moves a thin
     # xavier-initialised VGG in 800 steps) and no zoom-out (it needs twice the iterations).
     define.enum('optimizer', 'adam', ['adam', 'momentum'], 'Optimizer.')
-    # The net learns faster the higher Adam's rate, up to about 3e-3: VOC07 mAP 0.55-0.64 at 1e-3
-    # (four runs), 0.68-0.75 at 2e-3, 0.77 at 3e-3, 0.72 at 5e-3 (README, "Results").
-    define.float('learning_rate', 3e-3, 'Peak learning rate.')
-    # Late decay: the net still learns fast at the end of the budget, so the rate stays at its peak for
-    # most of the run (x0.1 at 560 and 680 of 740 steps: VOC07 mAP 0.388; a cosine decay: 0.367).
+    define.float('learning_rate', None, 'Peak learning rate (default: the model\'s recipe; SSD300 '
+                 '3e-3).')
+    # A cosine decay scored 0.367 where the late steps scored 0.388 and better.
     define.enum('lr_schedule', 'piecewise', ['piecewise', 'cosine'], 'Learning-rate decay.')
-    define.list('lr_boundaries', ['690', '720'], 'Steps where the rate drops (piecewise).')
+    define.list('lr_boundaries', None, 'Steps where the rate drops (piecewise; default: the model\'s '
+                'recipe, SSD300 690 and 720).')
     define.float('lr_decay_factor', 0.1, 'Decay at each boundary; cosine: the final fraction of the peak.')
     # An average lags a net that still improves this fast: 0.640 with decay 0.99 vs 0.678 without.
     define.float('moving_average_decay', 0.0, 'Evaluate a moving average of the weights with this '
                  'decay (0: the weights themselves).')
-    define.integer('warmup_steps', 50, 'Linear warm-up steps.')
-    define.string('preprocessing_name', None, 'Training augmentation (default: the model\'s SSD '
+    define.integer('warmup_steps', None, 'Linear warm-up steps (default: the recipe\'s 50).')
+    define.string('preprocessing_name', None, 'Training augmentation (default: the model\'s '
                   'augmentation without zoom-out or crop).')
     define.integer('num_detection_images', 4, 'Test images drawn with their detections.')
-    # The short run's scores stay modest: on the four pictures (4, 4, 1 and 1 objects) 0.4 drew 4-5,
+    # SSD300's short run scores modestly: on the four pictures (4, 4, 1 and 1 objects) 0.4 drew 4-5,
     # 4-5, 1 and 1 boxes in three runs; detect.py's 0.5 drew 3-4 on the first; 0.25 drew 6-7 on each
     # of the first two.
-    define.float('draw_threshold', 0.4, 'Least score of a box drawn in the pictures.')
+    define.float('draw_threshold', None, 'Least score of a box drawn in the pictures (default: the '
+                 'recipe\'s; SSD300 0.4).')
+
+
+def resolved(values):
+    """The run's settings: the flags, and the model's recipe where a flag is unset."""
+    recipe = _DEMO_RECIPES[values.model_name]
+    return {name: recipe[name] if values[name].value is None else values[name].value
+            for name in _RECIPE_FLAGS}
 
 
 def _step(name, done, action, timings):
@@ -123,23 +143,19 @@ def _convert(voc_dir, records_dir):
         tfrecord_conversion.convert(source, split, records_dir, (voc_dir,), num_shards=2)
 
 
-def _train(values, records_dir, train_dir):
+def _train(values, recipe, records_dir, train_dir):
     data = detector_training.TrainingData(dataset_name=DATASET, dataset_dir=records_dir,
-                                          preprocessing_name=_preprocessing_name(values))
+                                          preprocessing_name=recipe['preprocessing_name'])
     model = detector_training.DetectorSetup(model_name=values.model_name,
                                             depth_multiplier=values.depth_multiplier,
                                             batch_norm=values.batch_norm)
     train = train_loop.TrainConfig(
-        train_dir=train_dir, max_steps=values.max_steps, batch_size=values.batch_size,
-        learning_rate=values.learning_rate, optimizer=values.optimizer,
-        lr_schedule=values.lr_schedule, lr_boundaries=[int(step) for step in values.lr_boundaries],
+        train_dir=train_dir, max_steps=recipe['max_steps'], batch_size=values.batch_size,
+        learning_rate=recipe['learning_rate'], optimizer=values.optimizer,
+        lr_schedule=values.lr_schedule, lr_boundaries=[int(step) for step in recipe['lr_boundaries']],
         lr_decay_factor=values.lr_decay_factor, moving_average_decay=values.moving_average_decay,
-        warmup_steps=values.warmup_steps, save_checkpoint_steps=500, save_summaries_steps=100)
+        warmup_steps=recipe['warmup_steps'], save_checkpoint_steps=500, save_summaries_steps=100)
     detector_training.train_detector(data, model, train)
-
-
-def _preprocessing_name(values):
-    return values.preprocessing_name or _DEMO_PREPROCESSING[values.model_name]
 
 
 def _evaluate(records_dir, train_dir, eval_dir):
@@ -150,12 +166,12 @@ def _evaluate(records_dir, train_dir, eval_dir):
                                               output_json=os.path.join(eval_dir, 'voc_eval.json'))
 
 
-def _detect(values, voc_dir, train_dir, output_dir):
+def _detect(values, recipe, voc_dir, train_dir, output_dir):
     image_ids = pascalvoc.read_image_ids(voc_dir, 'test')[:values.num_detection_images]
     paths = [os.path.join(voc_dir, 'JPEGImages', image_id + '.jpg') for image_id in image_ids]
     prefix, settings = inference.model_settings(train_dir)
     detection.detect_images(prefix, settings, paths, output_dir,
-                            draw_threshold=values.draw_threshold)
+                            draw_threshold=recipe['draw_threshold'])
 
 
 def run(values):
@@ -166,29 +182,31 @@ def run(values):
     train_dir = os.path.join(values.work_dir, 'train')
     eval_dir = os.path.join(values.work_dir, 'eval')
     detections_dir = os.path.join(values.work_dir, 'detections')
+    recipe = resolved(values)
     timings = {}
     _step('generate', os.path.exists(os.path.join(voc_dir, 'ImageSets', 'Main', 'test.txt')),
           lambda: _generate(values, data_dir), timings)
     _step('convert', bool(tf.io.gfile.glob(os.path.join(records_dir, '*_test-*.tfrecord'))),
           lambda: _convert(voc_dir, records_dir), timings)
     latest = tf.train.latest_checkpoint(train_dir) if os.path.isdir(train_dir) else None
-    trained = latest is not None and latest.endswith('-%d' % values.max_steps)
-    _step('train', trained, lambda: _train(values, records_dir, train_dir), timings)
+    trained = latest is not None and latest.endswith('-%d' % recipe['max_steps'])
+    _step('train', trained, lambda: _train(values, recipe, records_dir, train_dir), timings)
     results = {}
     _step('evaluate', False, lambda: results.update(_evaluate(records_dir, train_dir, eval_dir)),
           timings)
-    _step('detect', False, lambda: _detect(values, voc_dir, train_dir, detections_dir), timings)
+    _step('detect', False, lambda: _detect(values, recipe, voc_dir, train_dir, detections_dir),
+          timings)
     summary = {'voc07_mAP': results['voc07_11point']['mAP'], 'voc12_mAP': results['voc12_area']['mAP'],
                'model_name': values.model_name,
                'depth_multiplier': values.depth_multiplier, 'batch_norm': values.batch_norm,
-               'distractors': values.distractors, 'max_steps': values.max_steps,
+               'distractors': values.distractors, 'max_steps': recipe['max_steps'],
                'batch_size': values.batch_size, 'optimizer': values.optimizer,
-               'learning_rate': values.learning_rate, 'lr_schedule': values.lr_schedule,
-               'lr_boundaries': [int(step) for step in values.lr_boundaries],
-               'lr_decay_factor': values.lr_decay_factor, 'warmup_steps': values.warmup_steps,
+               'learning_rate': recipe['learning_rate'], 'lr_schedule': values.lr_schedule,
+               'lr_boundaries': [int(step) for step in recipe['lr_boundaries']],
+               'lr_decay_factor': values.lr_decay_factor, 'warmup_steps': recipe['warmup_steps'],
                'num_train_images': values.num_train,
                'moving_average_decay': values.moving_average_decay,
-               'preprocessing': _preprocessing_name(values),
+               'preprocessing': recipe['preprocessing_name'],
                'seconds': timings, 'cpu_count': os.cpu_count(),
                'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
     checkpoint_info.write_json_atomically(os.path.join(values.work_dir, 'demo_summary.json'), summary)

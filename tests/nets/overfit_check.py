@@ -26,14 +26,14 @@ def two_images(size):
     return images, boxes / size, np.array([[1, 0], [2, 1]], np.int32), np.array([1, 2], np.int32)
 
 
-def train_on_two_images(detector, size, steps, learning_rate=1e-3):
+def train_on_two_images(detector, size, steps, learning_rate=1e-3,
+                        convention=image_conventions.CAFFE_BGR):
     """Trains ``detector`` with Adam on `two_images` for ``steps``; returns (first loss, last loss,
     detections of the trained net as NumPy, the ground truth)."""
     images, boxes, classes, counts = two_images(size)
     with tf.Graph().as_default():
         tf.set_random_seed(0)
-        inputs = image_conventions.normalize_image(tf.constant(images, tf.float32),
-                                                   image_conventions.CAFFE_BGR)
+        inputs = image_conventions.normalize_image(tf.constant(images, tf.float32), convention)
         predictions, _ = detector.predict(inputs, is_training=True)
         losses = detector.loss(predictions, {F.groundtruth_boxes: tf.constant(boxes),
                                              F.groundtruth_classes: tf.constant(classes),

@@ -10,7 +10,8 @@ fields = standard_fields.InputDataFields
 
 EXPECTED_SIZES = {'ssd_300': 300, 'ssd_300_no_expand': 300, 'ssd_300_whole_image': 300,
                   'ssd_512': 512, 'refinedet_320': 320, 'refinedet_320_no_expand': 320,
-                  'refinedet_320_whole_image': 320, 'refinedet_512': 512}
+                  'refinedet_320_whole_image': 320, 'refinedet_512': 512, 'yolo_448': 448,
+                  'yolo_448_hue': 448, 'yolo_448_whole_image': 448}
 
 
 def _example(height=21, width=34):
@@ -58,6 +59,8 @@ def test_factory_lists_known_names_on_unknown():
     ('slim_rgb', [76.32, -16.78, -53.94]),
     # RGB / 127.5 - 1 (slim's inception_preprocessing).
     ('inception_rgb', [200 / 127.5 - 1, 100 / 127.5 - 1, 50 / 127.5 - 1]),
+    # RGB / 255 (darknet's load_image_color).
+    ('darknet_rgb', [200 / 255.0, 100 / 255.0, 50 / 255.0]),
 ])
 def test_eval_preprocessing_warps_normalises_and_keeps_boxes(convention, expected_pixel):
     example = _example()
@@ -137,7 +140,7 @@ def test_mean_rgb_fill_normalises_to_zero():
 
 
 def test_unknown_convention_raises():
-    with pytest.raises(ValueError, match='caffe_bgr, inception_rgb, slim_rgb'):
+    with pytest.raises(ValueError, match='caffe_bgr, darknet_rgb, inception_rgb, slim_rgb'):
         image_conventions.normalize_image(np.zeros((1, 1, 3), np.float32), 'rgb')
     with pytest.raises(ValueError, match='known conventions'):
         image_conventions.mean_rgb('BGR')

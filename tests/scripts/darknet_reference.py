@@ -130,6 +130,11 @@ def forward(cfg_path, weights_path, image_chw):
             weights = weights.reshape(inputs.size, outputs).T if transposed else \
                 weights.reshape(outputs, inputs.size)
             x = activate(weights @ inputs + biases, options['activation'])
+        elif name == 'avgpool':
+            x = x.reshape(x.shape[0], -1).mean(axis=1)
+        elif name == 'softmax':
+            e = np.exp(x - x.max())
+            x = e / e.sum()
         elif name == 'dropout':
             continue
         elif name == 'crop':

@@ -15,8 +15,8 @@ import pytest
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.converters import darknet
-from tf1zoo.engine import cli, darknet_conversion, inference
-from tf1zoo.nets import nets_factory
+from tf1zoo.engine import cli, darknet_conversion, inference, train_loop
+from tf1zoo.nets import darknet_layers, nets_factory, yolo_v1
 from tf1zoo.scripts import convert_darknet, detect
 
 THIN = 16
@@ -209,3 +209,36 @@ def test_the_weights_header_versions(tmp_path):
         assert read_header == header and list(values) == [0.0, 1.0, 2.0]
     assert darknet.WeightsHeader(1001, 0).transposed_connected
     assert not darknet.WeightsHeader(0, 2).transposed_connected
+
+
+def _classifier_cfg():
+    """darknet's extraction.cfg in shape, thinned: the paper's first 20 convolutions with batch norm,
+    a 1x1 convolution to 1000 classes (62 once thinned), [avgpool], [softmax]."""
+    body = [layer for layer in yolo_v1.yolo_v1_layers(batch_norm=True)
+            if isinstance(layer, (darknet_layers.Convolutional, darknet_layers.MaxPool))][:24]
+    assert sum(isinstance(layer, darknet_layers.Convolutional) for layer in body) == 20
+    layers = tuple(body) + (darknet_layers.Convolutional(1000, 1, 1, 0, False, 'leaky'),
+                            darknet_layers.AvgPool(), darknet_layers.Softmax())
+    return thin_cfg(darknet.format_cfg(darknet_layers.cfg_sections(layers, {'height': 448})))
+
+
+def test_an_imagenet_classifier_converts_and_initialises_the_first_20_convolutions(tmp_path_factory,
+                                                                                   photo):
+    model = _model(tmp_path_factory, 'classifier', _classifier_cfg(), seed=4)
+    assert model['info']['model_name'] == 'darknet_classifier' and 'class_names' not in model['info']
+    reference, _ = darknet_reference.forward(model['cfg'], model['weights'], photo.transpose(2, 0, 1))
+    assert reference.sum() == pytest.approx(1.0)
+    reader = tf.train.load_checkpoint(model['prefix'])
+    assert reader.has_tensor('yolo_v1/conv20/BatchNorm/moving_variance')
+    with tf.Graph().as_default():
+        detector = nets_factory.get_model_spec('yolo_v1').build(21, depth_multiplier=1 / THIN,
+                                                                batch_norm=True)
+        detector.predict(tf.zeros([1, 448, 448, 3]), is_training=False)
+        init_fn = train_loop.checkpoint_init_fn(model['prefix'], exclude_scopes=yolo_v1.HEAD_SCOPES)
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            init_fn(None, session)
+            conv20, = [variable for variable in tf.global_variables()
+                       if variable.op.name == 'yolo_v1/conv20/weights']
+            restored = session.run(conv20)
+    np.testing.assert_array_equal(restored, reader.get_tensor('yolo_v1/conv20/weights'))
