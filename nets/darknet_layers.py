@@ -269,9 +269,18 @@ def _flatten_channel_major(net, data_format):
 
 def _connected(net, layer, scope, data_format):
     net = _flatten_channel_major(net, data_format)
-    normalizer = slim.batch_norm if layer.batch_normalize else None
+    normalizer = _batch_norm_2d if layer.batch_normalize else None
     return slim.fully_connected(net, layer.outputs, activation_fn=activation_fn(layer.activation),
                                 normalizer_fn=normalizer, scope=scope)
+
+
+def _batch_norm_2d(net, scope='BatchNorm'):
+    """Batch norm of ``[batch, outputs]`` as ``[batch, 1, 1, outputs]``: tf-slim's unfused path for
+    2-D inputs fails on TF 2.21 (``ops.Tensor``), the fused kernel takes NHWC maps."""
+    outputs = net.shape.as_list()[-1]
+    normalized = slim.batch_norm(tf.reshape(net, [-1, 1, 1, outputs]), data_format='NHWC',
+                                 scope=scope)
+    return tf.reshape(normalized, [-1, outputs])
 
 
 def _crop(net, layer, data_format):

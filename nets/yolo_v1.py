@@ -47,7 +47,8 @@ def yolo_v1_layers(num_classes=NUM_CLASSES, grid_size=GRID_SIZE, num_boxes=NUM_B
     0.5, connected S*S*(B*5+C) (linear), and the detection layer with the paper's loss weights.
 
     ``batch_norm`` puts batch norm on every convolution (darknet's later yolov1.cfg does; the paper
-    does not).
+    does not) and on fc1 (darknet's connected layers take it too): for training from scratch, where
+    without it Adam drives every fc1 unit to leaky ReLU's negative side (docs/experiments.md).
     """
     body = []
     for entry in _PAPER_BODY:
@@ -58,7 +59,7 @@ def yolo_v1_layers(num_classes=NUM_CLASSES, grid_size=GRID_SIZE, num_boxes=NUM_B
             body.append(Convolutional(filters, size, stride, padding=size // 2,
                                       batch_normalize=batch_norm, activation='leaky'))
     detection = Detection(classes=num_classes, side=grid_size, num=num_boxes)
-    return tuple(body) + (Connected(4096, 'leaky'), Dropout(0.5),
+    return tuple(body) + (Connected(4096, 'leaky', batch_normalize=batch_norm), Dropout(0.5),
                           Connected(detection.outputs, 'linear'), detection)
 
 
@@ -84,7 +85,7 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
       is_training: dropout (and batch norm, through the arg_scope).
       depth_multiplier: thins every layer but the output (1.0 is the paper's net).
       grid_size, num_boxes: S and B.
-      batch_norm: batch norm on the convolutions (`yolo_v1_layers`).
+      batch_norm: batch norm on the convolutions and fc1 (`yolo_v1_layers`).
       layers: another layer table (a darknet cfg's), replacing the paper's.
       data_format: 'NHWC' or 'NCHW' for the convolutions.
       reuse, scope: variable scope.

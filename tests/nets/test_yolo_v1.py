@@ -78,7 +78,9 @@ def test_depth_multiplier_thins_all_but_the_output_and_batch_norm_replaces_biase
         assert end_points['yolo_v1/fc1'].shape.as_list()[-1] == 512
         names = {v.op.name for v in slim.get_model_variables()}
     assert 'yolo_v1/conv1/BatchNorm/gamma' in names and 'yolo_v1/conv1/biases' not in names
-    assert 'yolo_v1/fc1/biases' in names
+    # fc1 takes batch norm too (for training from scratch); the linear output keeps its biases.
+    assert 'yolo_v1/fc1/BatchNorm/moving_variance' in names and 'yolo_v1/fc1/biases' not in names
+    assert 'yolo_v1/fc2/biases' in names and not any(n.startswith('yolo_v1/fc2/BatchNorm') for n in names)
 
 
 def _thin_outputs(images, layers, data_format, values=None):

@@ -34,7 +34,10 @@ def test_the_papers_schedule_in_steps():
 def test_train_resume_evaluate_and_detect(records):
     train_dir = os.path.join(records['root'], 'train')
     flag_values = dict(dataset_name='shapes', dataset_dir=records['records'], train_dir=train_dir,
-                       depth_multiplier=1 / 16, batch_size=2, progress=False)
+                       depth_multiplier=1 / 16, batch_size=2, progress=False,
+                       # The paper's 1e-2 can diverge in the first steps from a random init
+                       # (without batch norm or the ImageNet classifier); this test is the pipeline's.
+                       learning_rate=1e-5)
     assert tiny_shapes.run_training(train_yolo, max_steps=2, **flag_values) == 2
     assert tiny_shapes.run_training(train_yolo, max_steps=3, **flag_values) == 3  # resumes
     with open(os.path.join(train_dir, 'model_config.json')) as config:
