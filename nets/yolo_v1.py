@@ -23,7 +23,7 @@ row-major.
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.nets import darknet_layers
-from tf1zoo.nets.darknet_layers import Connected, Convolutional, Detection, Dropout, MaxPool
+from tf1zoo.nets.darknet_layers import AvgPool, Connected, Convolutional, Detection, Dropout, MaxPool
 
 GRID_SIZE = 7
 NUM_BOXES = 2
@@ -61,6 +61,19 @@ def yolo_v1_layers(num_classes=NUM_CLASSES, grid_size=GRID_SIZE, num_boxes=NUM_B
     detection = Detection(classes=num_classes, side=grid_size, num=num_boxes)
     return tuple(body) + (Connected(4096, 'leaky', batch_normalize=batch_norm), Dropout(0.5),
                           Connected(detection.outputs, 'linear'), detection)
+
+
+def yolo_v1_classifier_layers(num_classes, batch_norm=False):
+    """The paper's pretraining network (sec. 2.2): the first 20 convolutions of `yolo_v1_layers` (with
+    their max pools), an average pool and a fully connected layer of ``num_classes`` logits (linear).
+
+    Its variables carry the detector's names (``yolo_v1/conv1`` ... ``conv20``, with the classifier's
+    layer as ``fc1``), so a trained classifier initialises the detector with `HEAD_SCOPES` excluded.
+    """
+    body = yolo_v1_layers(batch_norm=batch_norm)
+    convolutions = [i for i, layer in enumerate(body) if isinstance(layer, Convolutional)]
+    last = convolutions[PRETRAINED_CONVOLUTIONS - 1]
+    return tuple(body[:last + 1]) + (AvgPool(), Connected(num_classes, 'linear'))
 
 
 def split_outputs(outputs, detection):
