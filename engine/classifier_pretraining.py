@@ -88,9 +88,7 @@ def classifier_logits(crops, config: PretrainingConfig, is_training):
         yolo_v1.yolo_v1_classifier_layers(config.num_classes, config.batch_norm),
         config.depth_multiplier)
     with slim.arg_scope(yolo_v1.yolo_v1_arg_scope(is_training=is_training)):
-        with tf.variable_scope('yolo_v1') as scope:
-            logits, _ = darknet_layers.darknet_net(crops, layers, is_training=is_training,
-                                                   scope=scope)
+        logits, _ = yolo_v1.yolo_v1_classifier(crops, layers, is_training=is_training)
     return logits
 
 

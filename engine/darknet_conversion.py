@@ -39,7 +39,6 @@ MODEL_NAME = 'yolo_v1'
 # convolutions are YOLO v1's, sec. 2.2). Its variables take YOLO v1's scope and names, so that it
 # initialises train_yolo.py by name (--checkpoint_path, --checkpoint_exclude_scopes).
 CLASSIFIER_NAME = 'darknet_classifier'
-SCOPE = 'yolo_v1'
 _IGNORED_SECTIONS = ('net', 'network')
 
 
@@ -63,17 +62,21 @@ def input_shape(net_options, layers):
     return [1, height, width, int(net_options.get('channels', 3))]
 
 
+def _is_detector(layers):
+    """A YOLO table (with a [detection] section), not an ImageNet classifier's."""
+    return any(isinstance(layer, darknet_layers.Detection) for layer in layers)
+
+
 def _build(layers, shape):
     """The net's variables in a new default graph: the detector's for a YOLO table, the bare
     layers under YOLO v1's scope for a classifier's; returns {layer scope: {name: variable}}."""
-    if any(isinstance(layer, darknet_layers.Detection) for layer in layers):
+    if _is_detector(layers):
         detection = darknet_layers.detection_layer(layers)
         detector = yolo_detector.YoloV1Detector(detection.classes + 1, layers=layers)
         detector.predict(tf.placeholder(tf.float32, shape), is_training=False)
     else:
-        with slim.arg_scope(darknet_layers.darknet_arg_scope(is_training=False)):
-            darknet_layers.darknet_net(tf.placeholder(tf.float32, shape), layers, is_training=False,
-                                       scope=SCOPE)
+        with slim.arg_scope(yolo_v1.yolo_v1_arg_scope(is_training=False)):
+            yolo_v1.yolo_v1_classifier(tf.placeholder(tf.float32, shape), layers, is_training=False)
     by_scope = {}
     for variable in slim.get_model_variables():
         parts = variable.op.name.split('/')
@@ -160,7 +163,7 @@ def convert(cfg_path, weights_path, output, class_names=pascalvoc.VOC_CLASSES):
       DarknetConversionError: the weights do not fit the cfg (nothing is written then).
     """
     net_options, layers, lines = read_table(cfg_path)
-    is_detector = any(isinstance(layer, darknet_layers.Detection) for layer in layers)
+    is_detector = _is_detector(layers)
     if is_detector:
         detection = darknet_layers.detection_layer(layers)
         if len(class_names) != detection.classes:

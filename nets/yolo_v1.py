@@ -76,6 +76,24 @@ def yolo_v1_classifier_layers(num_classes, batch_norm=False):
     return tuple(body[:last + 1]) + (AvgPool(), Connected(num_classes, 'linear'))
 
 
+def yolo_v1_classifier(inputs, layers, is_training=True, data_format='NHWC', reuse=None,
+                       scope='yolo_v1'):
+    """A classifier table (`yolo_v1_classifier_layers`, or a darknet ImageNet cfg's) under YOLO v1's
+    scope and names, so that it initialises the detector by name; call it in `yolo_v1_arg_scope`.
+
+    Args:
+      inputs: float32 ``[batch, height, width, 3]`` RGB in [0, 1] (NHWC whatever ``data_format``).
+      layers: the table, already thinned where wanted.
+
+    Returns:
+      (the last layer's output, e.g. float32 ``[batch, num_classes]`` logits, end_points).
+    """
+    with tf.variable_scope(scope, 'yolo_v1', [inputs], reuse=reuse) as sc:
+        net = inputs if data_format == 'NHWC' else tf.transpose(inputs, [0, 3, 1, 2])
+        return darknet_layers.darknet_net(net, layers, is_training=is_training,
+                                          data_format=data_format, scope=sc)
+
+
 def split_outputs(outputs, detection):
     """The flat output -> (class probabilities ``[batch, S*S, C]``, confidences ``[batch, S*S, B]``,
     box codes ``[batch, S*S, B, 4]``), darknet's order."""

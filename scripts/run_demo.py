@@ -117,10 +117,10 @@ def define_flags(flag_values=flags.FLAGS):
 
 
 def resolved(values):
-    """The run's settings: the flags, and the model's recipe where a flag is unset."""
-    recipe = _DEMO_RECIPES[values.model_name]
-    return {name: recipe[name] if values[name].value is None else values[name].value
-            for name in _RECIPE_FLAGS}
+    """The run's settings: the model's recipe, with the flags that are set in place of its values."""
+    return dict(_DEMO_RECIPES[values.model_name],
+                **{name: values[name].value for name in _RECIPE_FLAGS
+                   if values[name].value is not None})
 
 
 def _step(name, done, action, timings):
@@ -150,8 +150,7 @@ def _train(values, recipe, records_dir, train_dir):
     model = detector_training.DetectorSetup(model_name=values.model_name,
                                             depth_multiplier=values.depth_multiplier,
                                             batch_norm=values.batch_norm,
-                                            model_options=_DEMO_RECIPES[values.model_name].get(
-                                                'model_options', {}))
+                                            model_options=recipe.get('model_options', {}))
     train = train_loop.TrainConfig(
         train_dir=train_dir, max_steps=recipe['max_steps'], batch_size=values.batch_size,
         learning_rate=recipe['learning_rate'], optimizer=values.optimizer,

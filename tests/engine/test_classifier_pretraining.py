@@ -33,7 +33,7 @@ def test_crops_are_the_non_difficult_objects_with_context_and_0_based_labels():
     np.testing.assert_array_equal(labels, [2])          # class 3 -> 2; the difficult one left out
     assert crops.shape == (1, 10, 10, 3)
     # 10% context on each side of a 40 x 100 box: 48 x 120 pixels, the object's 40 x 100 in the
-    # middle, so 10 samples over rows 16-63.2 put rows 1-8 inside and rows 0 and 9 on the border.
+    # middle: 10 samples over rows 15.8-63.4 put rows 1-8 inside it and rows 0 and 9 outside.
     np.testing.assert_allclose(crops[0, 2:8, 2:8], np.broadcast_to(np.array(COLOUR) / 255.0, (6, 6, 3)),
                                atol=1e-5)
     assert crops[0, 0, 0].max() < np.array(COLOUR).max() / 255.0
