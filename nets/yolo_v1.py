@@ -88,6 +88,11 @@ def yolo_v1_classifier(inputs, layers, is_training=True, data_format='NHWC', reu
     Returns:
       (the last layer's output, e.g. float32 ``[batch, num_classes]`` logits, end_points).
     """
+    return _table_in_scope(inputs, layers, is_training, data_format, reuse, scope)
+
+
+def _table_in_scope(inputs, layers, is_training, data_format, reuse, scope):
+    """A layer table on NHWC ``inputs`` under ``scope``: (last output, end_points)."""
     with tf.variable_scope(scope, 'yolo_v1', [inputs], reuse=reuse) as sc:
         net = inputs if data_format == 'NHWC' else tf.transpose(inputs, [0, 3, 1, 2])
         return darknet_layers.darknet_net(net, layers, is_training=is_training,
@@ -129,17 +134,14 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
         layers = yolo_v1_layers(num_classes, grid_size, num_boxes, batch_norm)
     detection = darknet_layers.detection_layer(layers)
     layers = darknet_layers.thinned(layers, depth_multiplier)
-    with tf.variable_scope(scope, 'yolo_v1', [inputs], reuse=reuse) as sc:
-        net = inputs if data_format == 'NHWC' else tf.transpose(inputs, [0, 3, 1, 2])
-        outputs, end_points = darknet_layers.darknet_net(net, layers, is_training=is_training,
-                                                         data_format=data_format, scope=sc)
-        if outputs.shape[-1] != detection.outputs:
-            raise ValueError('the last layer gives %s values, the detection layer reads %d'
-                             % (outputs.shape[-1], detection.outputs))
-        class_probabilities, confidences, box_codes = split_outputs(outputs, detection)
-        end_points.update(class_probabilities=class_probabilities, confidences=confidences,
-                          box_codes=box_codes)
-        return outputs, end_points
+    outputs, end_points = _table_in_scope(inputs, layers, is_training, data_format, reuse, scope)
+    if outputs.shape[-1] != detection.outputs:
+        raise ValueError('the last layer gives %s values, the detection layer reads %d'
+                         % (outputs.shape[-1], detection.outputs))
+    class_probabilities, confidences, box_codes = split_outputs(outputs, detection)
+    end_points.update(class_probabilities=class_probabilities, confidences=confidences,
+                      box_codes=box_codes)
+    return outputs, end_points
 
 
 yolo_v1.default_image_size = 448
