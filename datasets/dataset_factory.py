@@ -142,6 +142,7 @@ def get_split(dataset_name, split, dataset_dir, pattern=None):
     files = tuple(sorted(tf.io.gfile.glob(pattern)))
     if not files:
         raise DatasetError(pattern, 'no TFRecord file matches')
+    split_info.check_shard_set(files)
     if info is not None:
         num_samples = info.num_examples
     elif spec.splits_to_sizes is not None:

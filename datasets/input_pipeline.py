@@ -10,7 +10,7 @@ from typing import Callable, Optional, Sequence, Union
 
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import tfrecord_io
+from tf1zoo.datasets import split_info, tfrecord_io
 from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.ops.standard_fields import InputDataFields
 
@@ -20,11 +20,13 @@ DEFAULT_CYCLE_LENGTH = 4
 
 
 def list_files(file_pattern: Union[str, Sequence[str]]):
-    """The sorted files matching a glob or a list of globs / paths; none is a DatasetError."""
+    """The sorted files matching a glob or a list of globs / paths; none, or converter shards that
+    are not a whole split (`split_info.check_shard_set`), is a DatasetError."""
     patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
     files = sorted({path for pattern in patterns for path in tf.io.gfile.glob(pattern)})
     if not files:
         raise DatasetError(', '.join(patterns) or '<empty file list>', 'no TFRecord file matches')
+    split_info.check_shard_set(files)
     return files
 
 

@@ -30,15 +30,25 @@ def read_image_ids(voc_dir, split):
     """The image ids of a split, in file order; a missing or empty split file is a DatasetError."""
     path = split_file(voc_dir, split)
     try:
-        with open(path) as ids_file:
-            lines = ids_file.read().splitlines()
+        with open(path, 'rb') as ids_file:
+            raw_lines = ids_file.read().splitlines()
     except OSError as error:
         raise DatasetError(path, 'cannot read split file (%s)' % error.strerror) from error
+    lines = [_text_line(path, number, raw) for number, raw in enumerate(raw_lines, 1)]
     # Main split files hold one id a line; per-class files add a label after it.
     ids = [line.split()[0] for line in lines if line.strip()]
     if not ids:
         raise DatasetError(path, 'split %r lists no image' % split)
     return ids
+
+
+def _text_line(path, number, raw):
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError as error:
+        raise DatasetError(path, 'line %d is not UTF-8 text (byte 0x%02x at column %d: %r); image ids '
+                           'must be file names' % (number, raw[error.start], error.start + 1,
+                                                    raw)) from None
 
 
 def _positive_int(root, tag, xml_path):

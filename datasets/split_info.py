@@ -7,20 +7,29 @@ the split is in place::
      "num_examples": 120, "shards": [{"file": "pets_trainval-00000-of-00002.tfrecord",
      "num_examples": 60}, ...], "dataset_format": "voc", "sources": [...]}
 
+The JSON is also the split's manifest: the converter removes the old one before it moves new shards
+into place and writes the new one after the last, so a split whose JSON is there is whole. Readers
+call `check_shard_set`, which refuses converter-named shards (``<name>-00003-of-00008.tfrecord``)
+without their JSON (an interrupted conversion) or not exactly the set it lists (a mix of runs).
+
 It is what lets a dataset the repository has never heard of (classes from a label map or a COCO
 JSON) be trained on, evaluated and run with ``--dataset_name`` and ``--dataset_dir`` alone: the class
 names travel from here into the checkpoint's JSON. Class ids are 1-based indices into
 ``class_names`` (0 is the background).
 """
 import dataclasses
+import glob
 import json
 import os
-from typing import Tuple
+import re
+from typing import Iterable, Tuple
 
 from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.ops import atomic_io
 
 SCHEMA_VERSION = 1
+# The converter's shard names (tfrecord_io.shard_filename); other TFRecords are read as they are.
+_SHARD_NAME = re.compile(r'^(?P<record>.+)-\d{5}-of-\d{5}\.tfrecord$')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,3 +90,54 @@ def read_split_info(dataset_dir, record_name):
         raise DatasetError(path, 'split info does not load (%s)' % error) from error
     except (KeyError, TypeError) as error:
         raise DatasetError(path, 'split info lacks %s' % error) from error
+
+
+def shard_glob(dataset_dir, record_name):
+    """The glob of every converter shard of ``record_name`` in ``dataset_dir``, whatever the count."""
+    return os.path.join(glob.escape(dataset_dir), glob.escape(record_name) + '-?????-of-?????.tfrecord')
+
+
+def remove_split_info(dataset_dir, record_name):
+    """Removes the split's JSON (before new shards replace the ones it lists)."""
+    try:
+        os.remove(info_path(dataset_dir, record_name))
+    except FileNotFoundError:
+        pass
+
+
+def _names(paths, limit=3):
+    names = sorted(os.path.basename(path) for path in paths)
+    return ', '.join(names[:limit]) + (' and %d more' % (len(names) - limit) if len(names) > limit else '')
+
+
+def check_shard_set(files: Iterable[str]):
+    """Refuses shards of a split that was not converted whole: ``files`` named as the converter
+    names them need their split's JSON, and the shards in that folder must be exactly the ones it
+    lists. Other files pass unchecked.
+
+    Raises:
+      DatasetError: naming the JSON (or the folder) and what is missing or extra.
+    """
+    groups = set()
+    for path in files:
+        match = _SHARD_NAME.match(os.path.basename(path))
+        if match:
+            groups.add((os.path.dirname(path), match.group('record')))
+    for folder, record_name in sorted(groups):
+        json_path = info_path(folder, record_name)
+        info = read_split_info(folder, record_name)
+        if info is None:
+            raise DatasetError(json_path, 'missing, so the shards %s-*.tfrecord beside it are not a '
+                               'finished conversion (convert_to_tfrecord.py writes this file after '
+                               'the last shard; an interrupted run leaves none): convert the split '
+                               'again' % record_name)
+        on_disk = {os.path.basename(path) for path in glob.glob(shard_glob(folder, record_name))}
+        missing = set(info.shard_files) - on_disk
+        extra = on_disk - set(info.shard_files)
+        if missing or extra:
+            problems = (['%d of its %d shards are missing (%s)' % (len(missing), len(info.shard_files),
+                                                                 _names(missing))] if missing else []) + \
+                (['%d shards it does not list are beside it (%s), from another run'
+                  % (len(extra), _names(extra))] if extra else [])
+            raise DatasetError(json_path, 'the split is not whole: %s; convert the split again'
+                               % '; '.join(problems))

@@ -18,8 +18,6 @@ import queue
 import threading
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
-import cv2
-import numpy as np
 import tensorflow.compat.v1 as tf
 import tqdm
 
@@ -133,26 +131,67 @@ def image_format(image_bytes, path='<image bytes>'):
     raise DatasetError(path, 'not a JPEG or PNG file')
 
 
+class _PipelineDecoder:
+    """The input pipeline's own image decoder (`decode_example`'s ``tf.io.decode_image``) in a graph
+    and session of its own, so that the converter refuses exactly the files training could not read
+    (OpenCV's decoder tolerates JPEGs whose entropy-coded data is damaged; TensorFlow's does not).
+    ``Session.run`` is thread-safe: the converter's loader threads share one instance."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._session = None
+
+    def _build(self):
+        graph = tf.Graph()
+        with graph.as_default():
+            self._encoded = tf.placeholder(tf.string, [])
+            self._shape = tf.shape(tf.io.decode_image(self._encoded, channels=3,
+                                                      expand_animations=False))
+        return tf.Session(graph=graph, config=tf.ConfigProto(intra_op_parallelism_threads=1,
+                                                             inter_op_parallelism_threads=1))
+
+    def decoded_size(self, image_bytes):
+        """``(height, width)`` of the decoded image; raises tf.errors.OpError where it fails."""
+        with self._lock:
+            if self._session is None:
+                self._session = self._build()
+        height, width, _ = self._session.run(self._shape, {self._encoded: image_bytes})
+        return int(height), int(width)
+
+
+_PIPELINE_DECODER = _PipelineDecoder()
+
+
+def _op_error_reason(error):
+    """The kernel's own line of a graph-mode OpError (not the node and traceback lines around it)."""
+    noise = ('[[', 'Node:', 'File ', 'Detected at', 'Graph execution error')
+    lines = [line.strip() for line in (error.message or '').splitlines()
+             if line.strip() and not line.strip().startswith(noise)]
+    return lines[-1] if lines else type(error).__name__
+
+
 def read_checked_image(path, height, width):
     """The bytes of an image file, after checking that it decodes to ``height`` x ``width``.
 
     Raises ``DatasetError`` naming the file when it is missing, is neither JPEG nor PNG, does not
-    decode, or has another size than its annotation says. EXIF orientation is ignored, as TensorFlow's
-    decoders ignore it, so the size compared is the one the input pipeline will see.
+    decode with the input pipeline's decoder, or has another size than its annotation says. The
+    decoder ignores EXIF orientation, so the size compared is the one training will see.
     """
     try:
         with open(path, 'rb') as image_file:
             image_bytes = image_file.read()
     except OSError as error:
         raise DatasetError(path, 'cannot read image (%s)' % error.strerror) from error
-    image_format(image_bytes, path)
-    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
-    image = cv2.imdecode(np.frombuffer(image_bytes, np.uint8), flags)
-    if image is None:
-        raise DatasetError(path, 'image does not decode (corrupt or truncated file)')
-    if image.shape[:2] != (height, width):
+    kind = image_format(image_bytes, path)
+    try:
+        decoded_height, decoded_width = _PIPELINE_DECODER.decoded_size(image_bytes)
+    except tf.errors.OpError as error:
+        raise DatasetError(path, '%s does not decode with TensorFlow\'s decoder, which training '
+                           'uses (corrupt or truncated file: %s)'
+                           % (kind.upper(), _op_error_reason(error))) from None
+    if (decoded_height, decoded_width) != (height, width):
         raise DatasetError(path, 'image is %dx%d (width x height) but its annotation says %dx%d'
-                           % (image.shape[1], image.shape[0], width, height))
+                           % (decoded_width, decoded_height, width, height))
     return image_bytes
 
 
@@ -337,21 +376,37 @@ def _remove_stale_shards(output_dir, name, keep):
             os.remove(path)
 
 
+def remove_stale_temp_files(output_dir, name):
+    """Removes the hidden temporary shards of ``name`` that a killed run left (``.<shard>.*.tmp``,
+    as large as the shards); returns their paths."""
+    pattern = os.path.join(glob.escape(output_dir),
+                           '.' + glob.escape(name) + '-?????-of-?????.tfrecord.*.tmp')
+    stale = glob.glob(pattern)
+    for path in stale:
+        atomic_io.remove_quietly(path)
+    return stale
+
+
 def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_shards: int,
                             num_workers: int = 1, total: Optional[int] = None,
-                            show_progress: bool = True) -> WriteResult:
+                            show_progress: bool = True,
+                            before_publish: Optional[Callable[[], None]] = None) -> WriteResult:
     """Writes ``(ImageRecord, image_bytes)`` pairs to ``num_shards`` TFRecord files.
 
     Example ``i`` goes to shard ``i % num_shards`` (round robin, so shard sizes differ by at most
     one). ``num_workers`` threads serialize and write. Every shard is written to a temporary file in
     ``output_dir`` and renamed with ``os.replace`` only after all of them succeeded; on any error the
     temporary files are removed and the error is re-raised, so a failed run leaves no shard behind.
-    A run that would write no example at all raises ``DatasetError``.
+    A run that would write no example at all raises ``DatasetError``. ``before_publish`` is called
+    once every temporary shard is written, before the first rename (the converter removes the
+    split's JSON there, so that a run killed among the renames leaves no JSON vouching for a mix).
+    Temporary shards of killed earlier runs are removed first.
     """
     if num_shards < 1 or num_workers < 1:
         raise ValueError('num_shards and num_workers must be >= 1, got %d and %d'
                          % (num_shards, num_workers))
     os.makedirs(output_dir, exist_ok=True)
+    remove_stale_temp_files(output_dir, name)
     finals = [shard_filename(output_dir, name, i, num_shards) for i in range(num_shards)]
     temps = [atomic_io.temp_path_beside(path) for path in finals]
     try:
@@ -362,6 +417,8 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
         for path in temps:
             atomic_io.remove_quietly(path)
         raise
+    if before_publish is not None:
+        before_publish()
     for temp, final in zip(temps, finals):
         atomic_io.move_into_place(temp, final)
     _remove_stale_shards(output_dir, name, keep=set(finals))

@@ -135,15 +135,25 @@ def convert(source: DatasetSource, split, output_dir, paths, num_shards=4, num_w
     """Converts one split of ``source`` read from ``paths`` (`input_paths`).
 
     Raises DatasetError naming the file for bad input (unless ``skip_bad`` skips it); a failed
-    conversion leaves no shard in ``output_dir``. The split's JSON is written after the shards.
+    conversion leaves no shard in ``output_dir`` and an earlier conversion of the split as it was.
+    The split's JSON, its manifest, is removed before the new shards are moved into place and
+    written after the last (`split_info.check_shard_set`), so readers see the whole split or none.
     """
     check_split(source, split)
     streams = _example_streams(source, split, paths, skip_bad, num_workers)
     record_name = '%s_%s' % (source.dataset_name, split)
-    result = tfrecord_io.write_sharded_tfrecords(
-        itertools.chain.from_iterable(streams), output_dir, record_name, num_shards,
-        num_workers=num_workers, total=sum(len(stream) for stream in streams),
-        show_progress=show_progress)
+    try:
+        result = tfrecord_io.write_sharded_tfrecords(
+            itertools.chain.from_iterable(streams), output_dir, record_name, num_shards,
+            num_workers=num_workers, total=sum(len(stream) for stream in streams),
+            show_progress=show_progress,
+            before_publish=lambda: split_info.remove_split_info(output_dir, record_name))
+    except tfrecord_io.DatasetError as error:
+        skipped = list(itertools.chain.from_iterable(stream.skipped for stream in streams))
+        if not skipped:
+            raise
+        raise tfrecord_io.DatasetError(error.path, '%s: all %d files were skipped as bad:\n%s' % (
+            error.problem, len(skipped), format_skipped(skipped))) from None
     class_names = streams[0].class_names
     info = split_info.SplitInfo(
         dataset_name=source.dataset_name, split=split, class_names=class_names,
@@ -177,5 +187,14 @@ def format_summary(summary: ConversionSummary) -> str:
               for path, size in zip(summary.files, summary.shard_sizes)]
     lines.append('  %s  (classes: %s)' % (summary.info_path, ', '.join(summary.class_names)))
     lines.append('skipped %d files%s' % (len(summary.skipped), ':' if summary.skipped else ''))
-    lines += ['  %s: %s' % (skipped.path, skipped.reason) for skipped in summary.skipped]
+    if summary.skipped:
+        lines.append(format_skipped(summary.skipped))
+    return '\n'.join(lines)
+
+
+def format_skipped(skipped, limit=50):
+    """One indented ``path: reason`` line per skipped file (the first ``limit``, then a count)."""
+    lines = ['  %s: %s' % (item.path, item.reason) for item in skipped[:limit]]
+    if len(skipped) > limit:
+        lines.append('  ... and %d more' % (len(skipped) - limit))
     return '\n'.join(lines)

@@ -13,9 +13,8 @@ import os
 from typing import Optional
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import dataset_factory, label_map, pascalvoc, voc_eval
+from tf1zoo.datasets import dataset_factory, input_pipeline, label_map, pascalvoc, voc_eval
 from tf1zoo.engine import checkpoint_info, inference
 from tf1zoo.ops import np_box_ops, standard_fields
 
@@ -94,9 +93,7 @@ def read_results(results_dir, class_names, split):
 
 def _dataset_fn(images: EvaluationImages, settings, batch_size):
     if images.tfrecord_pattern:
-        files = sorted(tf.io.gfile.glob(images.tfrecord_pattern))
-        if not files:
-            raise ValueError('no TFRecord file matches %s' % images.tfrecord_pattern)
+        files = input_pipeline.list_files(images.tfrecord_pattern)
         return functools.partial(inference.tfrecord_dataset, files, settings, batch_size)
     image_ids = pascalvoc.read_image_ids(images.voc_dir, images.split)
     paths = [os.path.join(images.voc_dir, 'JPEGImages', image_id + '.jpg') for image_id in image_ids]

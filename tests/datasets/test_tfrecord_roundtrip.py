@@ -180,3 +180,57 @@ def test_corrupt_tfrecord_raises_or_is_skipped(shapes_dir, tmp_path):
     with pytest.raises(tf.errors.DataLossError):
         _read_all(path)
     assert len(_read_all(path, ignore_errors=True)) < 3
+
+
+def _damage_middle_third(path):
+    """Random bytes over the middle third of a JPEG: OpenCV still decodes it, TensorFlow does not."""
+    with open(path, 'r+b') as jpeg:
+        data = bytearray(jpeg.read())
+        third = len(data) // 3
+        data[third:2 * third] = np.random.RandomState(1).randint(0, 256, third, np.uint8).tobytes()
+        jpeg.seek(0)
+        jpeg.write(bytes(data))
+
+
+def test_a_jpeg_that_opencv_reads_but_the_pipeline_cannot_is_refused(shapes_dir, tmp_path):
+    voc_dir = str(tmp_path / 'VOCbad')
+    shutil.copytree(os.path.join(shapes_dir, 'VOCshapes'), voc_dir)
+    bad = sorted(glob.glob(os.path.join(voc_dir, 'JPEGImages', '*.jpg')))[1]
+    _damage_middle_third(bad)
+    # The premise: the converter's former check (OpenCV) accepts the file.
+    import cv2
+    assert cv2.imread(bad) is not None
+    output_dir = str(tmp_path / 'records')
+    with pytest.raises(DatasetError, match=os.path.basename(bad) + ".*TensorFlow's decoder"):
+        tfrecord_conversion.convert_named('shapes', 'trainval', output_dir, voc_dir=voc_dir,
+                                          num_shards=1, show_progress=False)
+    summary = tfrecord_conversion.convert_named('shapes', 'trainval', output_dir, voc_dir=voc_dir,
+                                                num_shards=1, skip_bad=True, show_progress=False)
+    assert [s.path for s in summary.skipped] == [bad] and summary.num_examples == 5
+    assert len(_read_all(os.path.join(output_dir, '*.tfrecord'))) == 5  # every record decodes
+
+
+def test_a_split_line_that_is_not_utf8_is_named_with_its_line(shapes_dir, tmp_path):
+    voc_dir = str(tmp_path / 'VOCbad')
+    shutil.copytree(os.path.join(shapes_dir, 'VOCshapes'), voc_dir)
+    split_path = os.path.join(voc_dir, 'ImageSets', 'Main', 'val.txt')
+    with open(split_path, 'wb') as split:
+        split.write(b'000001\nima\xe9ge\n')
+    with pytest.raises(DatasetError, match=r'val\.txt: line 2 is not UTF-8 text \(byte 0xe9'):
+        tfrecord_conversion.convert_named('shapes', 'val', str(tmp_path / 'out'), voc_dir=voc_dir,
+                                          skip_bad=True, show_progress=False)
+
+
+def test_skip_bad_with_every_file_bad_lists_them_all(shapes_dir, tmp_path):
+    voc_dir = str(tmp_path / 'VOCbad')
+    shutil.copytree(os.path.join(shapes_dir, 'VOCshapes'), voc_dir)
+    test_ids = pascalvoc.read_image_ids(voc_dir, 'test')
+    for image_id in test_ids:
+        os.remove(os.path.join(voc_dir, 'JPEGImages', image_id + '.jpg'))
+    with pytest.raises(DatasetError) as raised:
+        tfrecord_conversion.convert_named('shapes', 'test', str(tmp_path / 'out'), voc_dir=voc_dir,
+                                          skip_bad=True, show_progress=False)
+    message = str(raised.value)
+    assert 'all %d files were skipped' % len(test_ids) in message
+    for image_id in test_ids:
+        assert '%s.jpg: cannot read image' % image_id in message
