@@ -13,6 +13,7 @@ import collections
 import concurrent.futures
 import dataclasses
 import glob
+import itertools
 import os
 import queue
 import threading
@@ -289,6 +290,60 @@ def decode_example(serialized):
     for example_key, field in _OBJECT_FLAGS:
         tensors[field] = _flag_tensor(dense[example_key], num_boxes)
     return tensors
+
+
+# The errors of a tf.data pipeline that a damaged shard or image causes (the kernels' own words).
+_INPUT_ERROR_MARKERS = ('DecodeImage', 'decode_image', 'jpeg::', 'Invalid PNG', 'corrupted record',
+                        'truncated record', 'Could not parse example input', 'ParseSingleExample',
+                        'ParseExample')
+
+
+def find_damaged_record(files: Sequence[str], error=None) -> Optional[DatasetError]:
+    """The first record of ``files`` that does not read, parse or decode, as a DatasetError naming
+    the shard, the record's index and offset and its image; None when every record is sound or
+    ``error`` (the pipeline's OpError) is not one a damaged input causes.
+
+    Reads every record up to the damaged one: run it where an input pipeline has failed, not before.
+    """
+    if error is not None and not any(marker in (error.message or '')
+                                     for marker in _INPUT_ERROR_MARKERS):
+        return None
+    for path in files:
+        offset = 0
+        iterator = tf.io.tf_record_iterator(path)
+        for index in itertools.count():
+            try:
+                serialized = next(iterator)
+            except StopIteration:
+                break
+            except tf.errors.OpError as read_error:
+                return DatasetError(path, 'record %d (at byte %d) is damaged: %s; rebuild this shard '
+                                    '(convert_to_tfrecord.py)' % (index, offset,
+                                                                  _op_error_reason(read_error)))
+            problem = _record_problem(serialized)
+            if problem:
+                return DatasetError(path, 'record %d (at byte %d) %s; rebuild this shard '
+                                    '(convert_to_tfrecord.py)' % (index, offset, problem))
+            offset += len(serialized) + 16  # length, its CRC, the data, its CRC
+    return None
+
+
+def _record_problem(serialized):
+    try:
+        example = tf.train.Example.FromString(serialized)
+    except Exception as error:  # noqa: BLE001  (protobuf's DecodeError, whatever its module)
+        return 'is not a tf.train.Example (%s)' % error
+    feature = example.features.feature
+    filename = feature[TfExampleFields.filename].bytes_list.value[:1]
+    name = filename[0].decode('utf-8', 'replace') if filename else '<no filename>'
+    encoded = feature[TfExampleFields.image_encoded].bytes_list.value[:1]
+    if not encoded:
+        return '(image %s) holds no encoded image' % name
+    try:
+        _PIPELINE_DECODER.decoded_size(encoded[0])
+    except tf.errors.OpError as decode_error:
+        return '(image %s) does not decode: %s' % (name, _op_error_reason(decode_error))
+    return None
 
 
 def shard_filename(output_dir, name, shard_index, num_shards):

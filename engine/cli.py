@@ -5,8 +5,28 @@ defines them on ``absl.flags.FLAGS`` (`run_as_program`), while `parse` gives a t
 ``FlagValues`` to hand to the program's ``main(values)`` or ``run(values)``.
 """
 import functools
+import signal
+import sys
 
 from absl import app, flags
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what cluster managers and ``kill`` send), raised as Ctrl-C's KeyboardInterrupt is, so
+    that a training run saves its current step before it stops."""
+
+    signal_name = 'SIGTERM'
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated('terminated by SIGTERM')
+
+
+def interrupted_exit_status(interrupt):
+    """128 + the signal's number, as a shell reports a process killed by it: 130 for Ctrl-C, 143
+    for SIGTERM."""
+    return 128 + (signal.SIGTERM if getattr(interrupt, 'signal_name', '') == 'SIGTERM'
+                  else signal.SIGINT)
 
 
 class Definer:
@@ -40,12 +60,41 @@ def parse(define_flags, **values):
 def run_as_program(define_flags, main):
     """A script's ``if __name__ == '__main__'`` body: defines its flags on absl's ``FLAGS``, parses the
     command line (stray positional arguments are a usage error) and calls ``main(FLAGS)``. An int
-    result is the exit status; any other (a script's ``run`` returns what it measured) means 0."""
+    result is the exit status; any other (a script's ``run`` returns what it measured) means 0.
+
+    Ctrl-C and SIGTERM end the program with one line on stderr (a train loop's says which step it
+    saved) and status 130 or 143, never 0; a user error (`user_error_types`) with one line and 1.
+    """
     def absl_main(argv):
         if len(argv) > 1:
             raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
-        result = main(flags.FLAGS)
+        try:
+            result = main(flags.FLAGS)
+        except KeyboardInterrupt as interrupt:
+            print('%s: %s' % (_program(), str(interrupt) or 'interrupted (Ctrl-C)'), file=sys.stderr)
+            return interrupted_exit_status(interrupt)
+        except user_error_types() as error:
+            print('%s: error: %s' % (_program(), error), file=sys.stderr)
+            return 1
         return result if isinstance(result, int) and not isinstance(result, bool) else None
 
+    signal.signal(signal.SIGTERM, _raise_terminated)
     define_flags()
-    app.run(absl_main)
+    try:
+        app.run(absl_main)
+    except KeyboardInterrupt as interrupt:  # during flag parsing or absl's set-up
+        print('%s: interrupted' % _program(), file=sys.stderr)
+        sys.exit(interrupted_exit_status(interrupt))
+
+
+def _program():
+    return sys.argv[0].rsplit('/', 1)[-1] if sys.argv and sys.argv[0] else 'program'
+
+
+def user_error_types():
+    """The exceptions `run_as_program` reports without a traceback: bad dataset files, train dirs
+    that do not fit, diverged runs. Other exceptions are bugs and keep their traceback. (Imported
+    here, late: this module is imported by every script before TensorFlow is set up.)"""
+    from tf1zoo.datasets.tfrecord_io import DatasetError
+    from tf1zoo.engine.train_loop import NaNLossError, TrainDirError
+    return (DatasetError, TrainDirError, NaNLossError)

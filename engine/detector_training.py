@@ -11,12 +11,13 @@ train_refinedet.py) and what run_demo.py composes:
 4. `train_loop.train`: resume, schedule, checkpoints, NaN guard, progress, TensorBoard.
 """
 import dataclasses
+import functools
 import os
 from typing import Mapping, Optional
 
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import dataset_factory, input_pipeline
+from tf1zoo.datasets import dataset_factory, input_pipeline, tfrecord_io
 from tf1zoo.engine import checkpoint_info, train_loop
 from tf1zoo.nets import nets_factory
 from tf1zoo.ops import image_conventions, standard_fields, visualization
@@ -105,8 +106,8 @@ def check_same_model(train_dir, config):
     changed = ['%s: %r -> %r' % (key, previous.get(key), config[key])
                for key in _SAME_MODEL_KEYS if previous.get(key) != config[key]]
     if changed:
-        raise ValueError('--train_dir holds a run of another model (%s): %s; use a new --train_dir'
-                         % (path, ', '.join(changed)))
+        raise train_loop.TrainDirError('--train_dir holds a run of another model (%s): %s; use a '
+                                       'new --train_dir' % (path, ', '.join(changed)))
 
 
 def make_dataset_fn(data: TrainingData, split, config, batch_size, seed=None):
@@ -148,15 +149,28 @@ def train_detector(data: TrainingData, model: DetectorSetup, train: train_loop.T
     """Trains ``model`` on ``data`` as ``train`` says; returns the global step reached.
 
     Raises:
-      ValueError: the train dir holds another model's run, or the dataset is unknown.
-      DatasetError: the split's files are missing or unreadable.
+      ValueError: the dataset is unknown.
+      train_loop.TrainDirError: the train dir holds another model's run (nothing is written).
+      DatasetError: the split's files are missing, unreadable or not a whole split, or a record
+        met in training is damaged (it names the shard and the record).
       train_loop.NaNLossError: the loss diverged (the last good checkpoint is kept).
     """
     split = dataset_factory.get_split(data.dataset_name, data.split, data.dataset_dir,
                                       data.file_pattern)
     config = model_config(data, model, split.spec.class_names, train.checkpoint_path)
     check_same_model(train.train_dir, config)
-    checkpoint_info.write_json_atomically(
-        os.path.join(train.train_dir, checkpoint_info.TRAIN_DIR_FILE), config)
-    return train_loop.train(train, make_dataset_fn(data, split, config, train.batch_size, train.seed),
-                            make_model_fn(config, model.weight_decay, model.weights_init))
+    # Written once the train dir's checkpoint (if any) has restored into this model, so that a
+    # train dir of another model without a config is refused and left as it was.
+    write_config = functools.partial(checkpoint_info.write_json_atomically, os.path.join(
+        train.train_dir, checkpoint_info.TRAIN_DIR_FILE), config)
+    try:
+        return train_loop.train(
+            train, make_dataset_fn(data, split, config, train.batch_size, train.seed),
+            make_model_fn(config, model.weight_decay, model.weights_init), after_restore=write_config)
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        # A damaged record or an image the decoder refuses: TensorFlow names neither the file nor
+        # the record. Find them (the last checkpoint is kept as it was).
+        damaged = tfrecord_io.find_damaged_record(split.files, error)
+        if damaged is None:
+            raise
+        raise damaged from None

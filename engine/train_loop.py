@@ -5,16 +5,21 @@ two callables: one that builds the input ``tf.data.Dataset`` and one that builds
 from a batch. This module owns the rest, in TF1 style: the global step, the learning-rate schedule,
 ``MomentumOptimizer``, initialisation from a checkpoint (slim's ``vgg_16.ckpt`` or a converted Caffe
 base) with exclude / trainable scopes, and a ``MonitoredTrainingSession`` that resumes from the
-latest checkpoint in ``train_dir``, saves periodically and on Ctrl-C, stops with a clear message when
-the loss becomes NaN, shows a tqdm progress bar and writes TensorBoard summaries.
+latest checkpoint in ``train_dir``, saves periodically and on Ctrl-C or SIGTERM (then raises
+`TrainingInterrupted`), stops with a clear message when the loss becomes NaN (with the newest finite
+checkpoint as the latest, `checkpoint_recovery`), shows a tqdm progress bar and writes TensorBoard
+summaries.
 """
 import dataclasses
+import os
 import time
 from typing import Callable, Optional, Sequence
 
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 import tqdm
+
+from tf1zoo.engine import checkpoint_recovery
 
 
 @dataclasses.dataclass
@@ -62,6 +67,21 @@ class ModelOutputs:
 
 class NaNLossError(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint in train_dir is kept."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped training after the checkpoint of ``step`` was saved."""
+
+    def __init__(self, step, train_dir, signal_name='SIGINT'):
+        super().__init__('interrupted (%s) at step %s, checkpoint saved in %s; the same command '
+                         'resumes' % (signal_name, step, train_dir))
+        self.step = step
+        self.train_dir = train_dir
+        self.signal_name = signal_name
+
+
+class TrainDirError(ValueError):
+    """The train dir's checkpoint does not restore into the model being trained."""
 
 
 def configure_learning_rate(config, global_step):
@@ -246,8 +266,19 @@ def build_train_op(config, outputs):
     return train_op, total_loss
 
 
+class _AfterRestoreHook(tf.train.SessionRunHook):
+    """Calls ``callback()`` once the session exists, i.e. once the train dir's checkpoint (if any)
+    restored into this graph: what a run records about itself is written only for a run that fits."""
+
+    def __init__(self, callback):
+        self._callback = callback
+
+    def after_create_session(self, session, coord):
+        self._callback()
+
+
 def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., ModelOutputs],
-          extra_hooks=()):
+          extra_hooks=(), after_restore: Optional[Callable[[], None]] = None):
     """Builds the graph and runs the training loop until ``config.max_steps``.
 
     Args:
@@ -255,12 +286,16 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
       dataset_fn: () -> tf.data.Dataset of batched tensor dicts.
       model_fn: (batch tensor dict) -> ModelOutputs.
       extra_hooks: further SessionRunHooks (e.g. evaluation or profiling).
+      after_restore: called once the session is created and the train dir's checkpoint restored
+        (detector_training writes model_config.json there).
 
     Returns:
-      The global step reached (config.max_steps unless interrupted).
+      The global step reached, config.max_steps.
 
     Raises:
-      NaNLossError: the loss became NaN; nothing is saved for the failing step.
+      NaNLossError: the loss became NaN; the newest finite checkpoint is the latest.
+      TrainingInterrupted: Ctrl-C or SIGTERM; the current step was saved.
+      TrainDirError: the train dir's checkpoint is another model's.
     """
     with tf.Graph().as_default():
         if config.seed is not None:
@@ -276,27 +311,70 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
         hooks = [tf.train.StopAtStepHook(last_step=config.max_steps),
                  tf.train.NanTensorHook(total_loss, fail_on_nan_loss=True), progress]
         hooks.extend(extra_hooks)
+        if after_restore is not None:
+            hooks.append(_AfterRestoreHook(after_restore))
         return _run_loop(config, scaffold, hooks, train_op, progress)
 
 
 def _run_loop(config, scaffold, hooks, train_op, progress):
     session_config = tf.ConfigProto(allow_soft_placement=True)
     session_config.gpu_options.allow_growth = True
+    if tf.io.gfile.isdir(config.train_dir):
+        for path in checkpoint_recovery.remove_stale_temp_files(config.train_dir):
+            tf.logging.info('Removed %s, left by an interrupted save', path)
+    interrupted = None
     try:
-        with tf.train.MonitoredTrainingSession(
-                checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
-                save_checkpoint_steps=config.save_checkpoint_steps,
-                save_summaries_steps=config.save_summaries_steps,
-                log_step_count_steps=None, config=session_config) as session:
+        with _monitored_session(config, scaffold, hooks, session_config) as session:
             while not session.should_stop():
                 try:
                     session.run(train_op)
-                except KeyboardInterrupt:
+                except KeyboardInterrupt as interrupt:
                     # Leaving the block normally lets the checkpoint hook save the current step.
                     tf.logging.warning('Interrupted: saving a checkpoint in %s', config.train_dir)
+                    interrupted = interrupt
                     break
     except tf.train.NanLossDuringTrainingError:
-        raise NaNLossError('the loss became NaN or infinite after step %s; stopping. The last '
-                           'checkpoint in %s is from before it: lower --learning_rate or add '
-                           '--warmup_steps, then resume.' % (progress.last_step, config.train_dir))
+        raise NaNLossError(_nan_stop_message(config.train_dir, progress.last_step)) from None
+    if interrupted is not None:
+        latest = tf.train.latest_checkpoint(config.train_dir)
+        raise TrainingInterrupted(int(latest.rsplit('-', 1)[1]) if latest else progress.last_step,
+                                  config.train_dir, getattr(interrupted, 'signal_name', 'SIGINT'))
     return progress.last_step
+
+
+def _monitored_session(config, scaffold, hooks, session_config):
+    """The MonitoredTrainingSession; a train dir checkpoint that does not fit the graph (another
+    model's) is one clear `TrainDirError` instead of TensorFlow's restore traceback."""
+    latest = tf.train.latest_checkpoint(config.train_dir)
+    try:
+        return tf.train.MonitoredTrainingSession(
+            checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
+            save_checkpoint_steps=config.save_checkpoint_steps,
+            save_summaries_steps=config.save_summaries_steps,
+            log_step_count_steps=None, config=session_config)
+    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
+        if latest is None:
+            raise
+        reason = [line for line in error.message.splitlines() if line.strip()][:1]
+        raise TrainDirError('%s holds %s, which does not restore into this model (%s): another '
+                            'model\'s run? Use a new --train_dir' % (
+                                config.train_dir, os.path.basename(latest),
+                                reason[0][:300] if reason else type(error).__name__)) from None
+
+
+def _nan_stop_message(train_dir, step):
+    latest, set_aside = checkpoint_recovery.set_aside_nonfinite_checkpoints(train_dir)
+    message = 'the loss became NaN or infinite after step %s; stopping. ' % step
+    if set_aside:
+        message += ('%s held non-finite variables and %s set aside (renamed %s). '
+                    % (', '.join(os.path.basename(p)[len(checkpoint_recovery.NONFINITE_PREFIX):]
+                                 for p in set_aside),
+                       'was' if len(set_aside) == 1 else 'were',
+                       ', '.join(os.path.basename(p) + '.*' for p in set_aside)))
+    if latest:
+        message += ('The latest checkpoint in %s, %s, is finite: lower --learning_rate or add '
+                    '--warmup_steps, then resume.' % (train_dir, os.path.basename(latest)))
+    else:
+        message += ('No finite checkpoint is left in %s: lower --learning_rate or add '
+                    '--warmup_steps and start again.' % train_dir)
+    return message

@@ -13,8 +13,16 @@ import os
 from typing import Optional
 
 import numpy as np
+import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import dataset_factory, input_pipeline, label_map, pascalvoc, voc_eval
+from tf1zoo.datasets import (
+    dataset_factory,
+    input_pipeline,
+    label_map,
+    pascalvoc,
+    tfrecord_io,
+    voc_eval,
+)
 from tf1zoo.engine import checkpoint_info, inference
 from tf1zoo.ops import np_box_ops, standard_fields
 
@@ -112,9 +120,18 @@ def write_checkpoint_results(checkpoint_prefix, settings, images: EvaluationImag
                          % (settings['class_names'], list(class_names)))
     detections = collections.defaultdict(lambda: ([], [], []))
     ground_truth = collections.defaultdict(dict)
-    for image in inference.iterate_detections(_dataset_fn(images, settings, batch_size), settings,
-                                              checkpoint_prefix, **options.keywords()):
-        _collect(image, detections, ground_truth, class_names)
+    dataset_fn = _dataset_fn(images, settings, batch_size)
+    try:
+        for image in inference.iterate_detections(dataset_fn, settings, checkpoint_prefix,
+                                                  **options.keywords()):
+            _collect(image, detections, ground_truth, class_names)
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        # TensorFlow names neither the shard nor the record of a damaged input: find them.
+        damaged = (tfrecord_io.find_damaged_record(input_pipeline.list_files(images.tfrecord_pattern),
+                                                   error) if images.tfrecord_pattern else None)
+        if damaged is None:
+            raise
+        raise damaged from None
     by_class = {name: voc_eval.Detections(image_ids=detections[name][0],
                                           scores=np.asarray(detections[name][1], np.float64),
                                           boxes=np.asarray(detections[name][2]).reshape([-1, 4]))

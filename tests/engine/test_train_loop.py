@@ -1,10 +1,15 @@
-"""The shared training loop: resume, save on Ctrl-C, NaN stop, learning-rate schedule, checkpoint init."""
+"""The shared training loop: resume, save on Ctrl-C and SIGTERM, NaN stop, learning-rate schedule,
+checkpoint init, a train dir of another model, stale temporaries."""
+import glob
+import os
+import signal
+
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.engine import inference, train_loop
+from tf1zoo.engine import checkpoint_recovery, cli, inference, train_loop
 
 
 def _dataset_fn():
@@ -47,11 +52,33 @@ class _InterruptAt(tf.train.SessionRunHook):
             raise KeyboardInterrupt
 
 
-def test_ctrl_c_saves_a_checkpoint_at_the_current_step(tmp_path):
-    reached = train_loop.train(_config(tmp_path, 100), _dataset_fn, _linear_model_fn,
-                              extra_hooks=[_InterruptAt(7)])
-    assert reached == 7
-    assert _checkpoint_step(tmp_path) == 7
+def test_ctrl_c_saves_a_checkpoint_at_the_current_step_and_raises(tmp_path):
+    with pytest.raises(train_loop.TrainingInterrupted,
+                       match=r'interrupted \(SIGINT\) at step 7, checkpoint saved in') as raised:
+        train_loop.train(_config(tmp_path, 100), _dataset_fn, _linear_model_fn,
+                         extra_hooks=[_InterruptAt(7)])
+    assert raised.value.step == 7 and _checkpoint_step(tmp_path) == 7
+    assert cli.interrupted_exit_status(raised.value) == 130
+
+
+class _SignalAt(tf.train.SessionRunHook):
+    def __init__(self, step, signum):
+        self._step, self._signum = step, signum
+
+    def after_run(self, run_context, run_values):
+        if run_context.session.run(tf.train.get_global_step()) == self._step:
+            os.kill(os.getpid(), self._signum)
+
+
+def test_sigterm_is_handled_as_ctrl_c(tmp_path):
+    previous = signal.signal(signal.SIGTERM, cli._raise_terminated)
+    try:
+        with pytest.raises(train_loop.TrainingInterrupted, match=r'\(SIGTERM\) at step 5') as raised:
+            train_loop.train(_config(tmp_path, 100), _dataset_fn, _linear_model_fn,
+                             extra_hooks=[_SignalAt(5, signal.SIGTERM)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert _checkpoint_step(tmp_path) == 5 and cli.interrupted_exit_status(raised.value) == 143
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
@@ -64,6 +91,54 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tm
     with pytest.raises(train_loop.NaNLossError, match='NaN'):
         train_loop.train(_config(tmp_path, 50), _dataset_fn, exploding_model_fn)
     assert _checkpoint_step(tmp_path) is not None and _checkpoint_step(tmp_path) < 5
+
+
+def test_a_divergence_saved_every_step_leaves_a_finite_latest_checkpoint_to_resume_from(tmp_path):
+    # The issue's recipe: momentum 0.99 at rate 1e3, a save every step. The saver runs before the NaN
+    # guard sees the step's loss, so non-finite variables reach checkpoints first.
+    diverging = _config(tmp_path, 50, learning_rate=1e3, momentum=0.99)
+    diverging.save_checkpoint_steps = 1
+    with pytest.raises(train_loop.NaNLossError, match=r'is finite: lower --learning_rate') as raised:
+        train_loop.train(diverging, _dataset_fn, _linear_model_fn)
+    set_aside = glob.glob(str(tmp_path / (checkpoint_recovery.NONFINITE_PREFIX + '*.index')))
+    assert set_aside, 'the premise: a checkpoint with non-finite variables was written'
+    assert 'set aside' in str(raised.value)
+    for index in set_aside:
+        assert checkpoint_recovery.nonfinite_variables(index[:-len('.index')])
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    assert checkpoint_recovery.nonfinite_variables(latest) == []
+    # Resuming as the message advises works: the run goes on from that checkpoint to the end.
+    resumed = _config(tmp_path, 40, learning_rate=0.01)
+    assert train_loop.train(resumed, _dataset_fn, _linear_model_fn) == 40
+    assert checkpoint_recovery.nonfinite_variables(tf.train.latest_checkpoint(str(tmp_path))) == []
+
+
+def test_temporaries_of_an_interrupted_save_are_removed_at_start(tmp_path):
+    stale = [tmp_path / 'model.ckpt-5.data-00000-of-00001.tempstate7311',
+             tmp_path / 'model.ckpt-5.meta.tmp4e1f0c', tmp_path / '.model_config.json.x1y2.tmp']
+    for path in stale:
+        path.write_bytes(b'half a checkpoint')
+    train_loop.train(_config(tmp_path, 3), _dataset_fn, _linear_model_fn)
+    assert not any(path.exists() for path in stale)
+
+
+def test_a_train_dir_of_another_model_is_refused_in_one_line_and_left_alone(tmp_path):
+    train_loop.train(_config(tmp_path, 3), _dataset_fn, _linear_model_fn)
+    before = sorted(os.listdir(tmp_path))
+
+    def other_model_fn(batch):
+        hidden = slim.fully_connected(batch['x'], 4, scope='hidden')
+        prediction = slim.fully_connected(hidden, 1, activation_fn=None, scope='out')
+        return train_loop.ModelOutputs(losses={'l2': tf.reduce_mean(tf.square(prediction - batch['y']))})
+
+    written = []
+    with pytest.raises(train_loop.TrainDirError, match=r'holds model\.ckpt-3, which does not restore'):
+        train_loop.train(_config(tmp_path, 6), _dataset_fn, other_model_fn,
+                         after_restore=lambda: written.append(True))
+    assert not written and sorted(os.listdir(tmp_path)) == before
+    train_loop.train(_config(tmp_path, 6), _dataset_fn, _linear_model_fn,
+                     after_restore=lambda: written.append(True))
+    assert written == [True]
 
 
 def test_piecewise_schedule_with_warmup():

@@ -1,0 +1,55 @@
+"""The scripts' entry point: Ctrl-C, SIGTERM and user errors end a program in one line and a non-zero
+status (engine/cli.py)."""
+import signal
+
+import pytest
+
+from tf1zoo.datasets.tfrecord_io import DatasetError
+from tf1zoo.engine import cli
+
+
+def _run(main, monkeypatch, capsys):
+    monkeypatch.setattr('sys.argv', ['some_script.py'])
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.run_as_program(lambda: None, main)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return exited.value.code, capsys.readouterr().err
+
+
+def test_ctrl_c_before_any_step_is_one_line_and_status_130(monkeypatch, capsys):
+    def main(values):
+        raise KeyboardInterrupt
+
+    status, err = _run(main, monkeypatch, capsys)
+    assert status == 130 and err == 'some_script.py: interrupted (Ctrl-C)\n'
+
+
+def test_sigterm_is_raised_as_an_interrupt_and_exits_143(monkeypatch, capsys):
+    def main(values):
+        signal.raise_signal(signal.SIGTERM)
+        raise AssertionError('SIGTERM did not interrupt')
+
+    status, err = _run(main, monkeypatch, capsys)
+    assert status == 143 and err == 'some_script.py: terminated by SIGTERM\n'
+
+
+def test_a_user_error_is_one_line_and_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    def bad_data(values):
+        raise DatasetError('/data/x.tfrecord', 'record 3 is damaged')
+
+    status, err = _run(bad_data, monkeypatch, capsys)
+    assert status == 1 and err == 'some_script.py: error: /data/x.tfrecord: record 3 is damaged\n'
+
+    def bug(values):
+        raise ZeroDivisionError('a bug')
+
+    monkeypatch.setattr('sys.argv', ['some_script.py'])
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            cli.run_as_program(lambda: None, bug)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

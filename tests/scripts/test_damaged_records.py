@@ -1,0 +1,81 @@
+"""A damaged record met in training or evaluation is named (shard, record, image), not TensorFlow's bare
+``jpeg::Uncompress failed`` or ``truncated record``; the last checkpoint is kept."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+import tiny_shapes
+
+from tf1zoo.datasets.tfrecord_io import DatasetError
+from tf1zoo.engine import cli
+from tf1zoo.ops.standard_fields import TfExampleFields
+from tf1zoo.scripts import eval_voc, train_ssd
+
+THIN = 0.0625
+DAMAGED_INDEX = 2
+
+
+@pytest.fixture(scope='module')
+def paths(tmp_path_factory):
+    return tiny_shapes.make_tiny_records(str(tmp_path_factory.mktemp('damaged')), num_test=3, seed=4)
+
+
+def _shard(records, split):
+    return os.path.join(records, 'shapes_%s-00000-of-00001.tfrecord' % split)
+
+
+def _with_undecodable_image(source, target):
+    """Copies a shard with record DAMAGED_INDEX's JPEG damaged in its middle third (what the
+    converter refuses now; a shard written by an older converter or another tool can hold it)."""
+    examples = [tf.train.Example.FromString(record) for record in tf.io.tf_record_iterator(source)]
+    image = examples[DAMAGED_INDEX].features.feature[TfExampleFields.image_encoded].bytes_list
+    data = bytearray(image.value[0])
+    third = len(data) // 3
+    data[third:2 * third] = np.random.RandomState(0).randint(0, 256, third, np.uint8).tobytes()
+    image.value[0] = bytes(data)
+    with tf.io.TFRecordWriter(target) as writer:
+        for example in examples:
+            writer.write(example.SerializeToString())
+    filename = examples[DAMAGED_INDEX].features.feature[TfExampleFields.filename].bytes_list.value[0]
+    return filename.decode()
+
+
+def _copy_records(paths, tmp_path):
+    records = str(tmp_path / 'records')
+    shutil.copytree(paths['records'], records)
+    return records
+
+
+def _train(records, train_dir, max_steps):
+    return tiny_shapes.run_training(train_ssd, dataset_name='shapes', dataset_dir=records,
+                                    train_dir=train_dir, depth_multiplier=THIN, batch_size=1,
+                                    max_steps=max_steps, progress=False)
+
+
+def test_an_undecodable_image_in_training_names_shard_record_and_image(paths, tmp_path):
+    records = _copy_records(paths, tmp_path)
+    shard = _shard(records, 'trainval')
+    image_name = _with_undecodable_image(_shard(paths['records'], 'trainval'), shard)
+    train_dir = str(tmp_path / 'train')
+    with pytest.raises(DatasetError) as raised:
+        _train(records, train_dir, max_steps=15)  # 5 images: every one is met within 5 steps
+    assert str(raised.value).startswith('%s: record %d (at byte ' % (shard, DAMAGED_INDEX))
+    assert '(image %s) does not decode: jpeg::Uncompress failed' % image_name in str(raised.value)
+    assert tf.train.latest_checkpoint(train_dir) is not None  # step 0's checkpoint is kept
+
+
+def test_a_truncated_shard_in_evaluation_names_the_shard_and_the_record(paths, tmp_path):
+    records = _copy_records(paths, tmp_path)
+    shard = _shard(records, 'test')
+    sizes = [len(record) for record in tf.io.tf_record_iterator(shard)]
+    with open(shard, 'r+b') as stream:
+        stream.truncate(sizes[0] + 16 + sizes[1] // 2)  # record 1 cut in the middle
+    train_dir = str(tmp_path / 'train')
+    _train(paths['records'], train_dir, max_steps=1)
+    with pytest.raises(DatasetError, match=r'test-00000-of-00001\.tfrecord: record 1 \(at byte %d\) '
+                                           r'is damaged' % (sizes[0] + 16)):
+        eval_voc.run(cli.parse(eval_voc.define_flags, checkpoint_path=train_dir, split='test',
+                               results_dir=str(tmp_path / 'eval'), dataset_name='shapes',
+                               tfrecord_pattern=os.path.join(records, 'shapes_test-*')))
