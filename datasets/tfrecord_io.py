@@ -22,7 +22,7 @@ from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 import tensorflow.compat.v1 as tf
 import tqdm
 
-from tf1zoo.ops import atomic_io
+from tf1zoo.ops import atomic_io, tf_errors
 from tf1zoo.ops.standard_fields import InputDataFields, TfExampleFields
 
 _JPEG_MAGIC = b'\xff\xd8\xff'
@@ -163,14 +163,6 @@ class _PipelineDecoder:
 _PIPELINE_DECODER = _PipelineDecoder()
 
 
-def _op_error_reason(error):
-    """The kernel's own line of a graph-mode OpError (not the node and traceback lines around it)."""
-    noise = ('[[', 'Node:', 'File ', 'Detected at', 'Graph execution error')
-    lines = [line.strip() for line in (error.message or '').splitlines()
-             if line.strip() and not line.strip().startswith(noise)]
-    return lines[-1] if lines else type(error).__name__
-
-
 def read_checked_image(path, height, width):
     """The bytes of an image file, after checking that it decodes to ``height`` x ``width``.
 
@@ -189,7 +181,7 @@ def read_checked_image(path, height, width):
     except tf.errors.OpError as error:
         raise DatasetError(path, '%s does not decode with TensorFlow\'s decoder, which training '
                            'uses (corrupt or truncated file: %s)'
-                           % (kind.upper(), _op_error_reason(error))) from None
+                           % (kind.upper(), tf_errors.kernel_message(error))) from None
     if (decoded_height, decoded_width) != (height, width):
         raise DatasetError(path, 'image is %dx%d (width x height) but its annotation says %dx%d'
                            % (decoded_width, decoded_height, width, height))
@@ -319,7 +311,7 @@ def find_damaged_record(files: Sequence[str], error=None) -> Optional[DatasetErr
             except tf.errors.OpError as read_error:
                 return DatasetError(path, 'record %d (at byte %d) is damaged: %s; rebuild this shard '
                                     '(convert_to_tfrecord.py)' % (index, offset,
-                                                                  _op_error_reason(read_error)))
+                                                                  tf_errors.kernel_message(read_error)))
             problem = _record_problem(serialized)
             if problem:
                 return DatasetError(path, 'record %d (at byte %d) %s; rebuild this shard '
@@ -342,7 +334,7 @@ def _record_problem(serialized):
     try:
         _PIPELINE_DECODER.decoded_size(encoded[0])
     except tf.errors.OpError as decode_error:
-        return '(image %s) does not decode: %s' % (name, _op_error_reason(decode_error))
+        return '(image %s) does not decode: %s' % (name, tf_errors.kernel_message(decode_error))
     return None
 
 

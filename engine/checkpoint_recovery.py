@@ -6,9 +6,10 @@
   when the next run starts.
 * A divergence can reach a checkpoint before the NaN guard stops the run: the checkpoint saver runs
   after the step that made the variables (e.g. the ``Momentum`` slots) non-finite, while the guard
-  looks at that step's loss, computed before the update. `set_aside_nonfinite_checkpoints` renames
-  such checkpoints to ``nonfinite-<prefix>.*`` (kept for a post-mortem, invisible to the saver) and
-  points the ``checkpoint`` file at the newest finite one, so that resuming works.
+  looks at that step's loss, computed before the update; and a checkpoint can be finite yet give a
+  NaN loss (weights a huge step made enormous). `set_aside_diverged_checkpoints` renames both kinds
+  to ``nonfinite-<prefix>.*`` (kept for a post-mortem, invisible to the saver) and points the
+  ``checkpoint`` file at the newest sound one, so that resuming works.
 """
 import glob
 import os
@@ -46,20 +47,33 @@ def _rename_checkpoint(prefix):
     return os.path.join(folder, NONFINITE_PREFIX + base)
 
 
-def set_aside_nonfinite_checkpoints(train_dir):
-    """Renames the checkpoints of ``train_dir`` that hold non-finite values, newest first, down to
-    the newest finite one, and makes that one the latest.
+def _step(prefix):
+    return int(prefix.rsplit('-', 1)[1])
+
+
+def set_aside_diverged_checkpoints(train_dir, nan_step=None):
+    """Renames the newest checkpoints of ``train_dir`` back to the newest sound one, and makes that
+    one the latest. A checkpoint is unsound when it holds a non-finite value or, ``nan_step`` being
+    the global step whose loss was NaN, when it is from that step or later (its finite variables
+    already gave that loss).
 
     Returns:
-      (the newest finite checkpoint's prefix or None, the new prefixes of the checkpoints set aside).
+      (the newest sound checkpoint's prefix or None, [(new prefix, why)] for those set aside).
     """
     state = tf.train.get_checkpoint_state(train_dir)
     if state is None:
         return None, []
     kept = list(state.all_model_checkpoint_paths) or [state.model_checkpoint_path]
     set_aside = []
-    while kept and nonfinite_variables(kept[-1]):
-        set_aside.append(_rename_checkpoint(kept.pop()))
+    while kept:
+        nonfinite = nonfinite_variables(kept[-1])
+        if nonfinite:
+            why = '%d variables hold a NaN or an inf' % len(nonfinite)
+        elif nan_step is not None and _step(kept[-1]) >= nan_step:
+            why = 'its variables gave the NaN loss of step %d' % nan_step
+        else:
+            break
+        set_aside.append((_rename_checkpoint(kept.pop()), why))
     if not set_aside:
         return kept[-1] if kept else None, []
     if kept:

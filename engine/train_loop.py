@@ -20,6 +20,7 @@ import tf_slim as slim
 import tqdm
 
 from tf1zoo.engine import checkpoint_recovery
+from tf1zoo.ops import tf_errors
 
 
 @dataclasses.dataclass
@@ -293,7 +294,7 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
       The global step reached, config.max_steps.
 
     Raises:
-      NaNLossError: the loss became NaN; the newest finite checkpoint is the latest.
+      NaNLossError: the loss became NaN; the newest checkpoint from before it is the latest.
       TrainingInterrupted: Ctrl-C or SIGTERM; the current step was saved.
       TrainDirError: the train dir's checkpoint is another model's.
     """
@@ -355,26 +356,24 @@ def _monitored_session(config, scaffold, hooks, session_config):
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
         if latest is None:
             raise
-        reason = [line for line in error.message.splitlines() if line.strip()][:1]
         raise TrainDirError('%s holds %s, which does not restore into this model (%s): another '
                             'model\'s run? Use a new --train_dir' % (
                                 config.train_dir, os.path.basename(latest),
-                                reason[0][:300] if reason else type(error).__name__)) from None
+                                tf_errors.kernel_message(error))) from None
 
 
 def _nan_stop_message(train_dir, step):
-    latest, set_aside = checkpoint_recovery.set_aside_nonfinite_checkpoints(train_dir)
-    message = 'the loss became NaN or infinite after step %s; stopping. ' % step
+    """``step``: the global step of the run whose loss was NaN (the progress hook's last step)."""
+    latest, set_aside = checkpoint_recovery.set_aside_diverged_checkpoints(train_dir, nan_step=step)
+    message = 'the loss became NaN or infinite at step %s; stopping. ' % step
     if set_aside:
-        message += ('%s held non-finite variables and %s set aside (renamed %s). '
-                    % (', '.join(os.path.basename(p)[len(checkpoint_recovery.NONFINITE_PREFIX):]
-                                 for p in set_aside),
-                       'was' if len(set_aside) == 1 else 'were',
-                       ', '.join(os.path.basename(p) + '.*' for p in set_aside)))
+        message += 'Set aside, as renamed: %s. ' % '; '.join(
+            '%s.* (%s)' % (os.path.basename(prefix), why) for prefix, why in set_aside)
     if latest:
-        message += ('The latest checkpoint in %s, %s, is finite: lower --learning_rate or add '
-                    '--warmup_steps, then resume.' % (train_dir, os.path.basename(latest)))
+        message += ('The latest checkpoint in %s is now %s, from before the divergence: lower '
+                    '--learning_rate or add --warmup_steps, then resume.'
+                    % (train_dir, os.path.basename(latest)))
     else:
-        message += ('No finite checkpoint is left in %s: lower --learning_rate or add '
-                    '--warmup_steps and start again.' % train_dir)
+        message += ('No checkpoint from before the divergence is left in %s: lower --learning_rate '
+                    'or add --warmup_steps and start again.' % train_dir)
     return message
