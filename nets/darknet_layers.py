@@ -19,6 +19,11 @@ weights fit it and its outputs equal darknet's (pjreddie/darknet, src/*_layer.c)
 * activations: ``leaky`` is max(x, 0.1 x), ``linear`` the identity.
 * ``[detection]`` has no weights; it says how the last output is read (see `Detection`).
 
+A ``[convolutional]`` of size 3, stride 1 and ``pad=1`` pads symmetrically anyway, so it is built
+as TF's SAME through `ops.winograd.conv2d`: slim's direct convolution, or with a Winograd tile size
+set in `darknet_arg_scope` Winograd's F(m x m, 3 x 3) (the same variables, the same outputs up to
+float rounding; a CPU inference speed-up, as OpenCV's DNN module runs these layers).
+
 Variables are named by layer type and a 1-based count per type (``conv1``, ..., ``local1``,
 ``fc1``), in darknet's layer order, which is also the order of a ``.weights`` file.
 """
@@ -29,6 +34,8 @@ from typing import Optional, Tuple
 import numpy as np
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
+
+from tf1zoo.ops import winograd
 
 LEAKY_SLOPE = 0.1
 # slim's batch norm epsilon here; darknet divides by sqrt(variance) + 1e-6 instead, which the weight
@@ -174,9 +181,15 @@ def activation_fn(name):
     raise ValueError('unknown darknet activation %r (known: %s)' % (name, ', '.join(ACTIVATIONS)))
 
 
-def darknet_arg_scope(weight_decay=0.0005, is_training=True, data_format='NHWC'):
+def darknet_arg_scope(weight_decay=0.0005, is_training=True, data_format='NHWC',
+                      winograd_tile_size=None):
     """Weight decay on weights only (darknet's ``decay``), darknet's scaled uniform initialisation
-    (``sqrt(2 / fan_in)``), batch norm with its moving statistics updated in training."""
+    (``sqrt(2 / fan_in)``), batch norm with its moving statistics updated in training.
+
+    ``winograd_tile_size`` (None, 2, 4, 6 or `winograd.ADAPTIVE`): the 3x3 stride-1 ``pad=1``
+    convolutions with enough input channels run as Winograd F(m x m, 3 x 3) (NHWC only); outside
+    training the transformed filters are cached in local variables (run
+    ``tf.local_variables_initializer()`` after restoring the weights)."""
     initializer = slim.variance_scaling_initializer(factor=2.0, mode='FAN_IN', uniform=True)
     regularizer = slim.l2_regularizer(weight_decay) if weight_decay else None
     with slim.arg_scope([slim.conv2d, slim.fully_connected, locally_connected],
@@ -186,7 +199,9 @@ def darknet_arg_scope(weight_decay=0.0005, is_training=True, data_format='NHWC')
                             data_format=data_format):
             with slim.arg_scope([slim.conv2d, slim.max_pool2d], data_format=data_format,
                                 padding='VALID'):
-                with slim.arg_scope([locally_connected], data_format=data_format) as scope:
+                with slim.arg_scope([locally_connected], data_format=data_format), \
+                        slim.arg_scope([winograd.conv2d], tile_size=winograd_tile_size,
+                                       cache_filters=is_training is False) as scope:
                     return scope
 
 
@@ -204,8 +219,13 @@ def _spatial_size(net, data_format):
 
 
 def _convolutional(net, layer, scope, data_format):
-    net = _spatial_pad(net, layer.padding, layer.padding, data_format)
     normalizer = slim.batch_norm if layer.batch_normalize else None
+    if layer.size == 3 and layer.stride == 1 and layer.padding == 1:
+        # Symmetric either way: SAME, direct or Winograd as the arg_scope says.
+        return winograd.conv2d(net, layer.filters, 3, stride=1, padding='SAME',
+                               activation_fn=activation_fn(layer.activation),
+                               normalizer_fn=normalizer, data_format=data_format, scope=scope)
+    net = _spatial_pad(net, layer.padding, layer.padding, data_format)
     return slim.conv2d(net, layer.filters, layer.size, stride=layer.stride,
                        activation_fn=activation_fn(layer.activation), normalizer_fn=normalizer,
                        padding='VALID', data_format=data_format, scope=scope)

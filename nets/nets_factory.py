@@ -67,9 +67,9 @@ def _build_yolo_v1(num_classes, depth_multiplier=1.0, data_format='NHWC', weight
                    weights_init='darknet', batch_norm=False, winograd_tile_size=None, layers=None,
                    dropout=None):
     """YOLO v1: the paper's table, or ``layers`` (JSON records of a converted cfg's table);
-    ``dropout`` replaces the paper's 0.5 after fc1. ``weights_init`` and ``winograd_tile_size`` do
-    not apply (darknet's initialisation; no Winograd for darknet's layers)."""
-    del weights_init, winograd_tile_size
+    ``dropout`` replaces the paper's 0.5 after fc1. ``weights_init`` does not apply (darknet's
+    initialisation); ``winograd_tile_size`` runs the 3x3 stride-1 convolutions as Winograd."""
+    del weights_init
     if layers is not None:
         table = darknet_layers.layers_from_json(layers)
     else:
@@ -78,7 +78,8 @@ def _build_yolo_v1(num_classes, depth_multiplier=1.0, data_format='NHWC', weight
         table = darknet_layers.with_dropout(table, dropout)
     return yolo_detector.YoloV1Detector(num_classes, depth_multiplier=depth_multiplier,
                                         data_format=data_format, weight_decay=weight_decay,
-                                        batch_norm=batch_norm, layers=table)
+                                        batch_norm=batch_norm, layers=table,
+                                        winograd_tile_size=winograd_tile_size)
 
 
 _build_refinedet320 = _detector_builder(

@@ -36,10 +36,11 @@ class YoloV1Detector:
       layers: a layer table (a darknet cfg's, e.g. from a converted checkpoint) instead of the
         paper's; its ``[detection]`` section sets S, B, C and the loss scales.
       postprocess_defaults: `post_processing.batch_multiclass_nms` arguments.
+      winograd_tile_size: Winograd for the 3x3 stride-1 convolutions (`darknet_layers`; inference).
     """
 
     def __init__(self, num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
-                 batch_norm=False, layers=None, postprocess_defaults=None):
+                 batch_norm=False, layers=None, postprocess_defaults=None, winograd_tile_size=None):
         if layers is None:
             layers = yolo_v1.yolo_v1_layers(num_classes - 1, batch_norm=batch_norm)
         self.layers = tuple(layers)
@@ -51,6 +52,7 @@ class YoloV1Detector:
         self._depth_multiplier = depth_multiplier
         self._data_format = data_format
         self._weight_decay = weight_decay
+        self._winograd_tile_size = winograd_tile_size
         self.box_coder = yolo_box_coder.GridBoxCoder(self.detection.side, sqrt=self.detection.sqrt)
         self.postprocess_defaults = dict(yolo_v1.POSTPROCESS_DEFAULTS, **(postprocess_defaults or {}))
 
@@ -69,7 +71,8 @@ class YoloV1Detector:
         """
         with slim.arg_scope(yolo_v1.yolo_v1_arg_scope(weight_decay=self._weight_decay,
                                                       is_training=is_training,
-                                                      data_format=self._data_format)):
+                                                      data_format=self._data_format,
+                                                      winograd_tile_size=self._winograd_tile_size)):
             _, end_points = yolo_v1.yolo_v1(images, num_classes=self.detection.classes,
                                             is_training=is_training,
                                             depth_multiplier=self._depth_multiplier,

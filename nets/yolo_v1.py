@@ -147,10 +147,13 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
 yolo_v1.default_image_size = 448
 
 
-def yolo_v1_arg_scope(weight_decay=0.0005, is_training=True, data_format='NHWC'):
-    """darknet's training settings: weight decay 5e-4 on the weights, its scaled uniform init."""
+def yolo_v1_arg_scope(weight_decay=0.0005, is_training=True, data_format='NHWC',
+                      winograd_tile_size=None):
+    """darknet's training settings: weight decay 5e-4 on the weights, its scaled uniform init;
+    ``winograd_tile_size``: Winograd for the 3x3 stride-1 convolutions (`darknet_arg_scope`)."""
     return darknet_layers.darknet_arg_scope(weight_decay=weight_decay, is_training=is_training,
-                                            data_format=data_format)
+                                            data_format=data_format,
+                                            winograd_tile_size=winograd_tile_size)
 
 
 # What training from an ImageNet classifier (the first 20 convolutions, sec. 2.2) initialises
