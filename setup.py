@@ -30,6 +30,8 @@ setuptools.setup(
         'pycocotools==2.0.11',
         'tqdm>=4.66',
         'absl-py>=2.1',
+        # DCGAN's measures: the linear probe's L-BFGS (ops/linear_probe.py); tests check FID with sqrtm.
+        'scipy>=1.11',
     ],
     extras_require={
         'gpu': ['tensorflow[and-cuda]==' + _TF_VERSION],

@@ -484,3 +484,49 @@ def generate(output_dir, num_train=600, num_val=100, num_test=200, seed=0,
     return {'voc_dir': voc_dir, 'images': {split: len(images) for split, images in by_split.items()},
             'objects': len(objects), 'difficult': sum(obj.difficult for obj in objects),
             'truncated': sum(obj.truncated for obj in objects)}
+
+
+# ----------------------------------------------------------------------------------------------------
+# One centred shape per image: DCGAN's embedded data
+
+CENTRED_SPLITS = ('train', 'test')
+_CENTRED_SPLIT_CODES = {'train': 10, 'test': 11}
+# The shape's half extent as a fraction of the image side, and how far its centre may move.
+CENTRED_RADIUS_RANGE = (0.28, 0.42)
+CENTRED_JITTER = 0.06
+
+
+def render_centred_shape(rng, image_size, class_index):
+    """uint8 RGB ``[image_size, image_size, 3]``: a smooth background and one solid shape of
+    ``CLASS_NAMES[class_index]`` near the centre, in a random colour, stretch and rotation."""
+    image = background(rng, image_size, image_size)
+    radius = image_size * float(rng.uniform(*CENTRED_RADIUS_RANGE))
+    stretch = float(np.exp(rng.uniform(np.log(0.8), np.log(1.25))))
+    center = image_size / 2 + rng.uniform(-CENTRED_JITTER, CENTRED_JITTER, 2) * image_size
+    placement = _Placement(CLASS_NAMES[class_index], (float(center[0]), float(center[1])),
+                           (radius * np.sqrt(stretch), radius / np.sqrt(stretch)),
+                           float(rng.uniform(0, 360)), 'solid', 1)
+    _paint(rng, image, _draw_coverage(placement, (image_size, image_size), 0), placement)
+    return np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
+def generate_centred(output_dir, num_train=3000, num_test=600, image_size=64, seed=0,
+                     show_progress=True):
+    """Writes ``<output_dir>/{train,test}/<class>/<split>_<index>.png`` (classes in turn, so each
+    split is balanced); returns the number of images per split. The class is kept as the folder
+    name, for evaluation only (DCGAN trains on the images alone)."""
+    counts = {'train': num_train, 'test': num_test}
+    for split in CENTRED_SPLITS:
+        for name in CLASS_NAMES:
+            os.makedirs(os.path.join(output_dir, split, name), exist_ok=True)
+        for index in tqdm(range(counts[split]), desc=split, unit='image', disable=not show_progress):
+            class_index = index % len(CLASS_NAMES)
+            rng = np.random.default_rng([seed, _CENTRED_SPLIT_CODES[split], index])
+            pixels = render_centred_shape(rng, image_size, class_index)
+            ok, png = cv2.imencode('.png', cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+            if not ok:
+                raise RuntimeError('OpenCV could not encode image %d of %s' % (index, split))
+            path = os.path.join(output_dir, split, CLASS_NAMES[class_index],
+                                '%s_%06d.png' % (split, index))
+            atomic_io.write_file_atomically(path, png.tobytes(), durable=False)
+    return counts

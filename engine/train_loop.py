@@ -64,6 +64,9 @@ class ModelOutputs:
 
     losses: dict
     summary_images: Optional[tf.Tensor] = None
+    # A model with its own update (a GAN: one optimizer per network, run in turn) builds the train
+    # op itself, incrementing the global step once per step; the loop then adds no optimizer.
+    train_op: Optional[tf.Operation] = None
 
 
 class NaNLossError(RuntimeError):
@@ -249,11 +252,14 @@ def build_train_op(config, outputs):
     regularization = tf.losses.get_regularization_loss()
     total_loss = tf.identity(model_loss + regularization, name='total_loss')
     learning_rate = configure_learning_rate(config, global_step)
-    optimizer = configure_optimizer(config, learning_rate)
     trained = variables_to_train(config.trainable_scopes)
-    train_op = slim.training.create_train_op(
-        total_loss, optimizer, global_step=global_step, variables_to_train=trained,
-        transform_grads_fn=_clip_by_global_norm(config.clip_gradient_norm), check_numerics=False)
+    if outputs.train_op is not None:
+        train_op = outputs.train_op
+    else:
+        train_op = slim.training.create_train_op(
+            total_loss, configure_optimizer(config, learning_rate), global_step=global_step,
+            variables_to_train=trained,
+            transform_grads_fn=_clip_by_global_norm(config.clip_gradient_norm), check_numerics=False)
     if config.moving_average_decay > 0:
         train_op = _update_moving_averages_after(train_op, trained, config.moving_average_decay,
                                                  global_step)

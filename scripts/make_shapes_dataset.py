@@ -25,11 +25,19 @@ def define_flags(flag_values=flags.FLAGS):
     define.integer('num_workers', None, 'Worker processes (default: one per CPU).')
     define.bool('distractors', False, 'Also textured backgrounds, clutter strokes and outlined or '
                 'textured objects (see datasets/synthetic_shapes.py).')
+    define.bool('centred', False, 'DCGAN\'s data instead: one centred shape per square image, in '
+                '<output_dir>/{train,test}/<class>/ (--num_train and --num_test images of '
+                '--image_size; the class folders are for evaluation only).')
+    define.integer('image_size', 64, 'Side of the --centred images.')
     define.required(['output_dir'])
 
 
 def run(values):
-    """Generates the dataset; returns `synthetic_shapes.generate`'s summary."""
+    """Generates the dataset; returns `synthetic_shapes.generate`'s summary (or the image counts of
+    `synthetic_shapes.generate_centred`)."""
+    if values.centred:
+        return synthetic_shapes.generate_centred(values.output_dir, values.num_train, values.num_test,
+                                                 image_size=values.image_size, seed=values.seed)
     return synthetic_shapes.generate(values.output_dir, values.num_train, values.num_val,
                                      values.num_test, seed=values.seed,
                                      num_workers=values.num_workers, distractors=values.distractors)

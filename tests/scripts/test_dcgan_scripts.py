@@ -1,0 +1,52 @@
+"""make_shapes_dataset.py --centred -> train_dcgan.py on a tiny budget: the data's layout and the run's
+checkpoint, config and refusal of another model's train dir."""
+import json
+import os
+
+import cv2
+import pytest
+import tiny_shapes
+
+from tf1zoo.datasets import synthetic_shapes
+from tf1zoo.engine import cli, train_loop
+from tf1zoo.scripts import make_shapes_dataset, train_dcgan
+
+
+@pytest.fixture(scope='module')
+def centred(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('centred'))
+    make_shapes_dataset.run(cli.parse(make_shapes_dataset.define_flags, output_dir=root, centred=True,
+                                      num_train=12, num_test=6, image_size=16))
+    return root
+
+
+def test_centred_shapes_are_balanced_square_and_deterministic(centred, tmp_path):
+    for split, count in (('train', 12), ('test', 6)):
+        per_class = [len(os.listdir(os.path.join(centred, split, name)))
+                     for name in synthetic_shapes.CLASS_NAMES]
+        assert per_class == [count // 6] * 6
+    path = os.path.join(centred, 'train', 'star', 'train_000003.png')
+    pixels = cv2.imread(path)
+    assert pixels.shape == (16, 16, 3)
+    synthetic_shapes.generate_centred(str(tmp_path), 12, 6, image_size=16, show_progress=False)
+    with open(path, 'rb') as first, open(tmp_path / 'train' / 'star' / 'train_000003.png', 'rb') as again:
+        assert first.read() == again.read()
+
+
+def _train(image_dir, train_dir, **extra):
+    values = dict(image_dir=image_dir, train_dir=train_dir, image_size=16, depth_multiplier=1 / 16,
+                  batch_size=4, max_steps=2, progress=False)
+    values.update(extra)
+    return tiny_shapes.run_training(train_dcgan, **values)
+
+
+def test_training_writes_checkpoints_and_the_generator_config(centred, tmp_path):
+    train_dir = str(tmp_path / 'train')
+    assert _train(os.path.join(centred, 'train'), train_dir) == 2
+    with open(os.path.join(train_dir, 'model_config.json')) as saved:
+        config = json.load(saved)
+    assert config == {'model_name': 'dcgan', 'image_size': 16, 'channels': 3,
+                      'depth_multiplier': 1 / 16, 'z_dim': 100, 'generator_steps': 1}
+    assert _train(os.path.join(centred, 'train'), train_dir, max_steps=3) == 3  # resumes
+    with pytest.raises(train_loop.TrainDirError, match='image_size: 16 -> 32'):
+        _train(os.path.join(centred, 'train'), train_dir, max_steps=4, image_size=32)
