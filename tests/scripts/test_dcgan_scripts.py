@@ -4,12 +4,14 @@ import json
 import os
 
 import cv2
+import numpy as np
 import pytest
 import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.engine import cli, train_loop
-from tf1zoo.scripts import make_shapes_dataset, train_dcgan
+from tf1zoo.engine import cli, gan_sampling, train_loop
+from tf1zoo.nets import dcgan
+from tf1zoo.scripts import make_shapes_dataset, sample_dcgan, train_dcgan
 
 
 @pytest.fixture(scope='module')
@@ -50,3 +52,29 @@ def test_training_writes_checkpoints_and_the_generator_config(centred, tmp_path)
     assert _train(os.path.join(centred, 'train'), train_dir, max_steps=3) == 3  # resumes
     with pytest.raises(train_loop.TrainDirError, match='image_size: 16 -> 32'):
         _train(os.path.join(centred, 'train'), train_dir, max_steps=4, image_size=32)
+
+
+def test_samples_grid_walks_and_raw_samples(centred, tmp_path):
+    train_dir = str(tmp_path / 'train')
+    _train(os.path.join(centred, 'train'), train_dir)
+    values = cli.parse(sample_dcgan.define_flags, checkpoint_path=train_dir,
+                       output_dir=str(tmp_path / 'out'), grid_side=3, num_walks=2, walk_steps=4,
+                       num_samples=5, write_pngs=True)
+    written = sample_dcgan.run(values)
+    assert cv2.imread(written['grid']).shape == (3 * 16, 3 * 16, 3)
+    walks = cv2.cvtColor(cv2.imread(written['walks']), cv2.COLOR_BGR2RGB)
+    assert walks.shape == (2 * 16, 4 * 16, 3)
+    saved = np.load(written['samples'])
+    assert saved['images'].shape == (5, 16, 16, 3) and saved['z'].shape == (5, dcgan.Z_DIM)
+    assert len(os.listdir(written['pngs'])) == 5
+    prefix, config = gan_sampling.load_generator_config(train_dir)
+    # The raw samples are the generator's images of their z; a walk starts and ends at its two z.
+    np.testing.assert_array_equal(gan_sampling.generate(prefix, config, saved['z']), saved['images'])
+    z = gan_sampling.walks(np.random.default_rng(7), 1, 4)
+    np.testing.assert_allclose(z[1] - z[0], z[3] - z[2], rtol=1e-5, atol=1e-6)
+    # The same seed draws the same pictures.
+    again = sample_dcgan.run(cli.parse(sample_dcgan.define_flags, checkpoint_path=train_dir,
+                                       output_dir=str(tmp_path / 'again'), grid_side=3, num_walks=2,
+                                       walk_steps=4, num_samples=5))
+    with open(written['grid'], 'rb') as first, open(again['grid'], 'rb') as second:
+        assert first.read() == second.read()
