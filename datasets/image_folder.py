@@ -75,3 +75,32 @@ def build_image_dataset(image_dir, image_size, batch_size, is_training=True,
                           num_parallel_calls=num_parallel_calls, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(AUTOTUNE)
+
+
+def labelled_image_files(image_dir):
+    """(paths, int labels, class names) of a folder tree whose first-level subfolders are the
+    classes (sorted names; label = index): the layout of ImageNet's and of the embedded centred
+    shapes' folders. A folder without class subfolders holding images is a DatasetError."""
+    files = list_image_files(image_dir)
+    classes = sorted({os.path.relpath(path, image_dir).split(os.sep)[0] for path in files
+                      if os.sep in os.path.relpath(path, image_dir)})
+    if not classes:
+        raise DatasetError(image_dir, 'no class subfolder holds an image')
+    index = {name: i for i, name in enumerate(classes)}
+    kept = [path for path in files if os.sep in os.path.relpath(path, image_dir)]
+    labels = [index[os.path.relpath(path, image_dir).split(os.sep)[0]] for path in kept]
+    return kept, labels, tuple(classes)
+
+
+def build_labelled_dataset(paths, labels, image_size, batch_size, is_training=True,
+                           seed: Optional[int] = None):
+    """Batches of ``(images float32 [batch, size, size, 3] in [-1, 1], labels int32 [batch])``:
+    shuffled, repeated and with a static batch size when training; one pass otherwise."""
+    dataset = tf.data.Dataset.from_tensor_slices((list(paths), list(labels)))
+    if is_training:
+        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True).repeat()
+    dataset = dataset.map(
+        lambda path, label: (center_crop_and_resize(_decode_file(path), image_size),
+                             tf.cast(label, tf.int32)),
+        num_parallel_calls=AUTOTUNE, deterministic=True)
+    return dataset.batch(batch_size, drop_remainder=is_training).prefetch(AUTOTUNE)

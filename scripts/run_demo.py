@@ -12,6 +12,8 @@ Steps, each skipped when its output is already there (so an interrupted run resu
   4. <work_dir>/eval: devkit results files and VOC07 / VOC12 mAP on the held-out test split;
   5. <work_dir>/detections: detect.py's JSON and PNGs on a few test images.
 Each step is a library call (``tf1zoo.engine``), the same the single-purpose CLIs make.
+``--model_name=dcgan`` runs DCGAN's steps instead (engine/gan_demo.py: centred-shape images, the
+measures' classifier, DCGAN, sample grids, FID / coverage / feature probes).
 <work_dir>/demo_summary.json records the mAP, the settings and the time of each step.
 """
 import os
@@ -38,6 +40,7 @@ from tf1zoo.engine import (
     cli,
     detection,
     detector_training,
+    gan_demo,
     inference,
     tfrecord_conversion,
     train_loop,
@@ -82,8 +85,9 @@ def define_flags(flag_values=flags.FLAGS):
     define.integer('seed', 0, 'Seed of the generated data.')
     define.bool('distractors', False, 'Generate the harder data: textured backgrounds, clutter strokes, '
                 'outlined and textured objects (README: 15 minutes are not enough for it).')
-    define.enum('model_name', 'ssd_vgg_300', list(_DEMO_RECIPES),
-                'Detector to train (the README compares them on the same budget).')
+    define.enum('model_name', 'ssd_vgg_300', list(_DEMO_RECIPES) + ['dcgan'],
+                'Detector to train (the README compares them on the same budget), or dcgan (the '
+                'centred-shapes images, engine/gan_demo.py).')
     define.float('depth_multiplier', 0.125, 'Thinning of the net (1.0 is the paper\'s net).')
     # From scratch, the plain (Caffe) VGG16 body learns too slowly for the budget: VOC07 mAP 0.27
     # without batch norm, 0.43 with it after the same 850 steps (README, "Results"); it costs ~25%
@@ -176,8 +180,22 @@ def _detect(values, recipe, voc_dir, train_dir, output_dir):
                             draw_threshold=recipe['draw_threshold'])
 
 
+def _gan_settings(values):
+    """DCGAN's demo settings: its own defaults (engine/gan_demo.py) where a flag is not given."""
+    given = {name: values[name].value for name in ('num_train', 'num_test', 'depth_multiplier',
+                                                   'batch_size', 'max_steps', 'learning_rate', 'seed')
+             if values[name].present}
+    return gan_demo.GanDemoSettings(**given)
+
+
 def run(values):
     """Runs the five steps; returns the summary written to <work_dir>/demo_summary.json."""
+    if values.model_name == 'dcgan':
+        summary = gan_demo.run(values.work_dir, _gan_settings(values))
+        checkpoint_info.write_json_atomically(os.path.join(values.work_dir, 'demo_summary.json'),
+                                              summary)
+        print(json.dumps(summary, indent=2))
+        return summary
     data_dir = os.path.join(values.work_dir, 'data')
     voc_dir = os.path.join(data_dir, 'VOCshapes')
     records_dir = os.path.join(values.work_dir, 'tfrecords')

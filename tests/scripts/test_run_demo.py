@@ -2,7 +2,7 @@
 import json
 import os
 
-from tf1zoo.engine import cli
+from tf1zoo.engine import cli, gan_demo
 from tf1zoo.scripts import run_demo
 
 
@@ -24,3 +24,29 @@ def test_demo_writes_summary_metrics_and_pictures_then_skips_done_steps(tmp_path
     # Generation, conversion and training were done: the rerun only evaluates and detects.
     assert again['voc07_mAP'] == summary['voc07_mAP']
     assert again['seconds']['train'] < summary['seconds']['train']
+
+
+def test_dcgan_demo_measures_and_resumes(tmp_path):
+    settings = gan_demo.GanDemoSettings(num_train=12, num_test=6, image_size=16,
+                                        depth_multiplier=1 / 16, max_steps=4, batch_size=4,
+                                        classifier_steps=3, num_samples=12, show_progress=False)
+    summary = gan_demo.run(str(tmp_path), settings)
+    # A checkpoint at each quarter of the run (and step 0): FID and a grid for each.
+    assert sorted(summary['fid_by_step'], key=int) == ['0', '1', '2', '3', '4']
+    assert set(summary['sample_grids']) == set(summary['fid_by_step'])
+    assert all(os.path.exists(path) for path in summary['sample_grids'].values())
+    assert summary['fid_real_floor'] >= 0 and 0 <= summary['classifier_test_accuracy'] <= 1
+    assert summary['coverage']['classes_covered'] <= 6
+    assert set(summary['probe_accuracy']) == {'discriminator_features', 'discriminator_feature_size',
+                                              'raw_pixels'}
+    json.dumps(summary)
+    again = gan_demo.run(str(tmp_path), settings)
+    assert again['fid_by_step'] == summary['fid_by_step']
+    assert again['seconds']['train'] < summary['seconds']['train']
+
+
+def test_run_demo_takes_dcgans_defaults_where_no_flag_is_given():
+    values = cli.parse(run_demo.define_flags, model_name='dcgan', max_steps=100)
+    settings = run_demo._gan_settings(values)
+    assert settings.max_steps == 100 and settings.batch_size == 128
+    assert settings.depth_multiplier == gan_demo.GanDemoSettings().depth_multiplier

@@ -1,0 +1,204 @@
+"""DCGAN's measured quality, on data whose classes are known (the embedded centred shapes):
+
+1. FID (Heusel et al. 2017) of generated samples against held-out real images, on the features of a
+   small classifier (`nets.small_classifier`) trained here on the real training images, since no
+   InceptionV3 checkpoint can be downloaded; beside it the floor, the same distance between two
+   sets of real images (training vs held-out).
+2. Mode coverage: the share of samples that classifier assigns to each class with probability
+   >= 0.9, and how many classes appear at all.
+3. The paper's test of the discriminator's features (sec. 5.1): every D convolution's output max-
+   pooled to a 4 x 4 grid, flattened and concatenated, an L2-SVM fitted on labelled real training
+   images and scored on held-out ones; beside it the same SVM on raw pixels.
+
+Image folders have one subfolder per class (`image_folder.labelled_image_files`); images are float32
+``[n, size, size, 3]`` in [-1, 1].
+"""
+import dataclasses
+import json
+import os
+from typing import Sequence
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+import tf_slim as slim
+
+from tf1zoo.datasets import image_folder
+from tf1zoo.engine import checkpoint_info, gan_sampling, gan_training, train_loop
+from tf1zoo.nets import dcgan, small_classifier
+from tf1zoo.ops import frechet_distance, linear_probe
+
+CONFIDENT = 0.9
+CLASSIFIER_SCOPE = 'SmallClassifier'
+CLASSIFIER_CONFIG = 'classifier_config.json'
+PROBE_GRID = 4
+
+
+def load_images(image_dir, image_size, limit=None):
+    """(images ``[n, size, size, 3]`` in [-1, 1], labels ``[n]``, class names) of a class-folder tree,
+    every ``len / limit``-th file when ``limit`` caps the count (so each class keeps its share)."""
+    paths, labels, classes = image_folder.labelled_image_files(image_dir)
+    if limit and len(paths) > limit:
+        keep = np.linspace(0, len(paths) - 1, limit).astype(int)
+        paths, labels = [paths[i] for i in keep], [labels[i] for i in keep]
+    with tf.Graph().as_default():
+        batch = tf.data.make_one_shot_iterator(image_folder.build_labelled_dataset(
+            paths, labels, image_size, 256, is_training=False)).get_next()
+        images, kept = [], []
+        with tf.Session() as session:
+            while True:
+                try:
+                    pixels, label = session.run(batch)
+                except tf.errors.OutOfRangeError:
+                    break
+                images.append(pixels)
+                kept.append(label)
+    return np.concatenate(images), np.concatenate(kept), classes
+
+
+def train_feature_classifier(image_dir, train_dir, image_size, max_steps=400, batch_size=64,
+                             learning_rate=1e-3, seed=None, show_progress=True):
+    """Trains the small classifier on a class-folder tree of real images; returns the step reached.
+    Its class names and image size are written to ``<train_dir>/classifier_config.json``."""
+    paths, labels, classes = image_folder.labelled_image_files(image_dir)
+
+    def dataset_fn():
+        return image_folder.build_labelled_dataset(paths, labels, image_size, batch_size,
+                                                   seed=seed).map(
+            lambda images, labels: {'images': images, 'labels': labels})
+
+    def model_fn(batch):
+        with slim.arg_scope(small_classifier.small_classifier_arg_scope(is_training=True)):
+            logits, _ = small_classifier.small_classifier(batch['images'], len(classes),
+                                                          scope=CLASSIFIER_SCOPE)
+        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32),
+                                                   batch['labels']), tf.float32))
+        tf.summary.scalar('classifier/accuracy', accuracy)
+        loss = tf.losses.sparse_softmax_cross_entropy(batch['labels'], logits, loss_collection=None)
+        return train_loop.ModelOutputs(losses={'classification_loss': loss})
+
+    config = train_loop.TrainConfig(train_dir=train_dir, max_steps=max_steps, batch_size=batch_size,
+                                    learning_rate=learning_rate, optimizer='adam',
+                                    save_checkpoint_steps=max_steps, save_summaries_steps=100,
+                                    seed=seed, show_progress=show_progress)
+
+    def write_config():
+        checkpoint_info.write_json_atomically(os.path.join(train_dir, CLASSIFIER_CONFIG), {
+            'class_names': list(classes), 'image_size': image_size})
+
+    return train_loop.train(config, dataset_fn, model_fn, after_restore=write_config)
+
+
+def read_classifier_config(train_dir):
+    """The classifier's ``{'class_names': [...], 'image_size': n}``; a missing file is a ValueError."""
+    path = os.path.join(train_dir, CLASSIFIER_CONFIG)
+    try:
+        with open(path, encoding='utf-8') as stream:
+            return json.load(stream)
+    except (OSError, ValueError) as error:
+        raise ValueError('cannot read the feature classifier\'s %s (train it first): %s'
+                         % (path, error)) from error
+
+
+def classify(train_dir, images, batch_size=256):
+    """(features ``[n, 128]``, class probabilities ``[n, classes]``) of the trained classifier."""
+    config = read_classifier_config(train_dir)
+    with tf.Graph().as_default():
+        inputs = tf.placeholder(tf.float32, [None] + list(images.shape[1:]))
+        with slim.arg_scope(small_classifier.small_classifier_arg_scope(is_training=False)):
+            logits, end_points = small_classifier.small_classifier(
+                inputs, len(config['class_names']), is_training=False, scope=CLASSIFIER_SCOPE)
+        fetches = (end_points[small_classifier.FEATURES], tf.nn.softmax(logits))
+        with tf.Session() as session:
+            tf.train.Saver(tf.global_variables(CLASSIFIER_SCOPE)).restore(
+                session, tf.train.latest_checkpoint(train_dir))
+            parts = [session.run(fetches, {inputs: images[i:i + batch_size]})
+                     for i in range(0, len(images), batch_size)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def mode_coverage(probabilities, class_names: Sequence[str], threshold=CONFIDENT):
+    """The share of samples assigned to each class with probability >= ``threshold``, the share
+    assigned confidently at all, and the number of classes with at least one such sample."""
+    probabilities = np.asarray(probabilities)
+    confident = probabilities.max(axis=1) >= threshold
+    winners = probabilities.argmax(axis=1)
+    shares = {name: float(np.mean(confident & (winners == index)))
+              for index, name in enumerate(class_names)}
+    return {'share_per_class': shares, 'confident_share': float(confident.mean()),
+            'classes_covered': int(sum(share > 0 for share in shares.values())),
+            'threshold': threshold}
+
+
+def discriminator_features(prefix, config, images, batch_size=256):
+    """``[n, d]``: each D convolution's output max-pooled to a 4 x 4 grid (DCGAN sec. 5.1),
+    flattened and concatenated; batch norm on its moving statistics."""
+    with tf.Graph().as_default():
+        inputs = tf.placeholder(tf.float32, [None] + list(images.shape[1:]))
+        with slim.arg_scope(dcgan.dcgan_arg_scope(is_training=False)):
+            _, end_points = dcgan.discriminator(inputs, config['depth_multiplier'], is_training=False,
+                                                scope=gan_training.DISCRIMINATOR_SCOPE)
+        pooled = []
+        for name in sorted(end_points):
+            size = end_points[name].shape.as_list()[1]
+            window = max(1, size // PROBE_GRID)
+            pooled.append(slim.flatten(tf.nn.max_pool2d(end_points[name], window, window, 'VALID')))
+        features = tf.concat(pooled, axis=1)
+        with tf.Session() as session:
+            tf.train.Saver(tf.global_variables(gan_training.DISCRIMINATOR_SCOPE)).restore(session,
+                                                                                          prefix)
+            return np.concatenate([session.run(features, {inputs: images[i:i + batch_size]})
+                                   for i in range(0, len(images), batch_size)])
+
+
+@dataclasses.dataclass(frozen=True)
+class RealImages:
+    """Labelled real images: the training split (probe fitting, FID floor) and the held-out one."""
+
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: Sequence[str]
+
+
+def load_real_images(train_image_dir, test_image_dir, image_size, train_limit=3000):
+    train_images, train_labels, classes = load_images(train_image_dir, image_size, train_limit)
+    test_images, test_labels, test_classes = load_images(test_image_dir, image_size)
+    if test_classes != classes:
+        raise ValueError('%s has classes %s, %s has %s' % (test_image_dir, list(test_classes),
+                                                           train_image_dir, list(classes)))
+    return RealImages(train_images, train_labels, test_images, test_labels, classes)
+
+
+def feature_distances(classifier_dir, real: RealImages, samples):
+    """FID of ``samples`` vs the held-out images and its floor (as many training images vs them),
+    on the classifier's features; and the classifier's held-out accuracy."""
+    test_features, test_probabilities = classify(classifier_dir, real.test_images)
+    floor_features, _ = classify(classifier_dir, real.train_images[:len(real.test_images)])
+    sample_features, sample_probabilities = classify(classifier_dir, samples)
+    return {'fid': frechet_distance.feature_frechet_distance(sample_features, test_features),
+            'fid_real_floor': frechet_distance.feature_frechet_distance(floor_features, test_features),
+            'classifier_test_accuracy': float(np.mean(test_probabilities.argmax(1) == real.test_labels)),
+            'coverage': mode_coverage(sample_probabilities, real.class_names)}
+
+
+def probe_accuracies(gan_checkpoint, real: RealImages):
+    """The L2-SVM's held-out accuracy on D's features and on raw pixels."""
+    prefix, config = gan_sampling.load_generator_config(gan_checkpoint)
+    num_classes = len(real.class_names)
+    d_train = discriminator_features(prefix, config, real.train_images)
+    d_test = discriminator_features(prefix, config, real.test_images)
+    d_probe = linear_probe.fit_l2_svm(d_train, real.train_labels, num_classes)
+    pixels_probe = linear_probe.fit_l2_svm(real.train_images.reshape(len(real.train_images), -1),
+                                           real.train_labels, num_classes)
+    return {'discriminator_features': d_probe.accuracy(d_test, real.test_labels),
+            'discriminator_feature_size': int(d_train.shape[1]),
+            'raw_pixels': pixels_probe.accuracy(real.test_images.reshape(len(real.test_images), -1),
+                                                real.test_labels)}
+
+
+def generated_images(gan_checkpoint, num_samples, seed=0):
+    """float32 ``[num_samples, size, size, 3]`` in [-1, 1] from z uniform in [-1, 1]."""
+    prefix, config = gan_sampling.load_generator_config(gan_checkpoint)
+    z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, dcgan.Z_DIM)).astype(np.float32)
+    return gan_sampling.generate(prefix, config, z).astype(np.float32) / 127.5 - 1.0
