@@ -14,12 +14,12 @@ The summary (measures, settings, seconds per step) is returned for <work_dir>/de
 import dataclasses
 import os
 import re
-import time
 
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.engine import gan_evaluation, gan_sampling, gan_training, train_loop
+from tf1zoo.engine.run_steps import run_step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +38,6 @@ class GanDemoSettings:
     num_samples: int = 600
     seed: int = 0
     show_progress: bool = True
-
-
-def _step(name, done, action, timings):
-    start = time.time()
-    if done:
-        print('[%s] already done, skipped' % name)
-    else:
-        print('[%s] ...' % name)
-        action()
-    timings[name] = round(time.time() - start, 1)
 
 
 def _checkpoint_steps(train_dir):
@@ -103,22 +93,24 @@ def run(work_dir, settings: GanDemoSettings = GanDemoSettings()):
     train_dir = os.path.join(work_dir, 'train')
     samples_dir = os.path.join(work_dir, 'samples')
     timings, results = {}, {}
-    _step('generate', os.path.isdir(os.path.join(data_dir, 'test')),
-          lambda: synthetic_shapes.generate_centred(data_dir, settings.num_train, settings.num_test,
-                                                    settings.image_size, settings.seed,
-                                                    show_progress=settings.show_progress), timings)
+    run_step('generate', os.path.isdir(os.path.join(data_dir, 'test')),
+             lambda: synthetic_shapes.generate_centred(data_dir, settings.num_train, settings.num_test,
+                                                       settings.image_size, settings.seed,
+                                                       show_progress=settings.show_progress), timings)
     classified = tf.train.latest_checkpoint(classifier_dir) if os.path.isdir(classifier_dir) else None
-    _step('classifier', classified is not None and classified.endswith('-%d' % settings.classifier_steps),
-          lambda: gan_evaluation.train_feature_classifier(
-              os.path.join(data_dir, 'train'), classifier_dir, settings.image_size,
-              max_steps=settings.classifier_steps, seed=settings.seed,
-              show_progress=settings.show_progress), timings)
+    classifier_done = classified is not None and classified.endswith('-%d' % settings.classifier_steps)
+    run_step('classifier', classifier_done,
+             lambda: gan_evaluation.train_feature_classifier(
+                 os.path.join(data_dir, 'train'), classifier_dir, settings.image_size,
+                 max_steps=settings.classifier_steps, seed=settings.seed,
+                 show_progress=settings.show_progress), timings)
     latest = tf.train.latest_checkpoint(train_dir) if os.path.isdir(train_dir) else None
-    _step('train', latest is not None and latest.endswith('-%d' % settings.max_steps),
-          lambda: _train(settings, data_dir, train_dir), timings)
-    _step('samples', False, lambda: results.update(grids=_samples(train_dir, samples_dir)), timings)
-    _step('measure', False, lambda: results.update(_measure(settings, data_dir, classifier_dir,
-                                                            train_dir)), timings)
+    run_step('train', latest is not None and latest.endswith('-%d' % settings.max_steps),
+             lambda: _train(settings, data_dir, train_dir), timings)
+    run_step('samples', False, lambda: results.update(grids=_samples(train_dir, samples_dir)),
+             timings)
+    run_step('measure', False, lambda: results.update(_measure(settings, data_dir, classifier_dir,
+                                                               train_dir)), timings)
     grids = results.pop('grids')
     return dict(results, model_name='dcgan', sample_grids={str(step): path for step, path in grids.items()},
                 settings=dataclasses.asdict(settings), seconds=timings, cpu_count=os.cpu_count(),

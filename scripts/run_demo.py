@@ -29,7 +29,6 @@ from tf1zoo.ops import compat  # noqa: E402, F401, I001  (TF 2.21 graph-mode set
 
 # isort: split
 import json
-import time
 
 import tensorflow.compat.v1 as tf
 from absl import flags
@@ -46,6 +45,7 @@ from tf1zoo.engine import (
     train_loop,
     voc_evaluation,
 )
+from tf1zoo.engine.run_steps import run_step
 
 FLAGS = flags.FLAGS
 DATASET = 'shapes'
@@ -127,16 +127,6 @@ def resolved(values):
                    if values[name].value is not None})
 
 
-def _step(name, done, action, timings):
-    start = time.time()
-    if done:
-        print('[%s] already done, skipped' % name)
-    else:
-        print('[%s] ...' % name)
-        action()
-    timings[name] = round(time.time() - start, 1)
-
-
 def _generate(values, data_dir):
     synthetic_shapes.generate(data_dir, values.num_train, values.num_val, values.num_test,
                               seed=values.seed, distractors=values.distractors)
@@ -204,18 +194,18 @@ def run(values):
     detections_dir = os.path.join(values.work_dir, 'detections')
     recipe = resolved(values)
     timings = {}
-    _step('generate', os.path.exists(os.path.join(voc_dir, 'ImageSets', 'Main', 'test.txt')),
-          lambda: _generate(values, data_dir), timings)
-    _step('convert', bool(tf.io.gfile.glob(os.path.join(records_dir, '*_test-*.tfrecord'))),
-          lambda: _convert(voc_dir, records_dir), timings)
+    run_step('generate', os.path.exists(os.path.join(voc_dir, 'ImageSets', 'Main', 'test.txt')),
+             lambda: _generate(values, data_dir), timings)
+    run_step('convert', bool(tf.io.gfile.glob(os.path.join(records_dir, '*_test-*.tfrecord'))),
+             lambda: _convert(voc_dir, records_dir), timings)
     latest = tf.train.latest_checkpoint(train_dir) if os.path.isdir(train_dir) else None
     trained = latest is not None and latest.endswith('-%d' % recipe['max_steps'])
-    _step('train', trained, lambda: _train(values, recipe, records_dir, train_dir), timings)
+    run_step('train', trained, lambda: _train(values, recipe, records_dir, train_dir), timings)
     results = {}
-    _step('evaluate', False, lambda: results.update(_evaluate(records_dir, train_dir, eval_dir)),
-          timings)
-    _step('detect', False, lambda: _detect(values, recipe, voc_dir, train_dir, detections_dir),
-          timings)
+    run_step('evaluate', False, lambda: results.update(_evaluate(records_dir, train_dir, eval_dir)),
+             timings)
+    run_step('detect', False, lambda: _detect(values, recipe, voc_dir, train_dir, detections_dir),
+             timings)
     summary = {'voc07_mAP': results['voc07_11point']['mAP'], 'voc12_mAP': results['voc12_area']['mAP'],
                'model_name': values.model_name,
                'depth_multiplier': values.depth_multiplier, 'batch_norm': values.batch_norm,

@@ -3,10 +3,10 @@ import numpy as np
 import overfit_check
 import pytest
 import tensorflow.compat.v1 as tf
-import tf_slim as slim
+import winograd_check
 
 from tf1zoo.nets import nets_factory, single_shot_detector, ssd_vgg_300
-from tf1zoo.ops import anchor_generator, standard_fields, winograd
+from tf1zoo.ops import anchor_generator, standard_fields
 
 F = standard_fields.InputDataFields
 THIN = 0.125
@@ -42,28 +42,10 @@ def test_thin_ssd300_overfits_two_images():
 def test_winograd_body_restores_the_direct_nets_checkpoint_and_predicts_the_same(model_name, tmp_path):
     spec = nets_factory.get_model_spec(model_name)
     images = np.random.default_rng(0).uniform(-100, 100, (2, spec.image_size, spec.image_size, 3))
-
-    def predict(winograd_tile_size, restore):
-        # The thin net's layers have fewer channels than Winograd needs to pay: take it everywhere.
-        with tf.Graph().as_default(), tf.Session() as session, \
-                slim.arg_scope([winograd.conv2d], min_input_channels=1):
-            detector = spec.build(num_classes=3, depth_multiplier=THIN,
-                                  winograd_tile_size=winograd_tile_size)
-            predictions, _ = detector.predict(tf.constant(images, tf.float32), is_training=False)
-            saver = tf.train.Saver()
-            if restore:
-                saver.restore(session, str(tmp_path / 'model'))
-                session.run(tf.local_variables_initializer())
-            else:
-                session.run(tf.global_variables_initializer())
-                saver.save(session, str(tmp_path / 'model'))
-            op_types = [op.type for op in tf.get_default_graph().get_operations()]
-            outputs = session.run({key: predictions[key] for key in predictions if key != 'anchors'})
-            return outputs, op_types
-
-    direct, direct_ops = predict(None, restore=False)
+    (direct, direct_ops), (fast, fast_ops) = winograd_check.direct_and_winograd_predictions(
+        spec, images, str(tmp_path / 'model'), skip_keys=('anchors',), num_classes=3,
+        depth_multiplier=THIN)
     # Adaptive: F(6x6) on the larger maps, F(4x4) on the 19 x 19 ones (and fc6's dilated sub-images).
-    fast, fast_ops = predict(winograd.ADAPTIVE, restore=True)
     assert 'BatchMatMulV2' in fast_ops and 'BatchMatMulV2' not in direct_ops
     # The strided and 1x1 convolutions stay direct.
     assert 0 < fast_ops.count('Conv2D') < direct_ops.count('Conv2D') - 13

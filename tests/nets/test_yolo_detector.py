@@ -3,10 +3,9 @@ and its Winograd form."""
 import numpy as np
 import overfit_check
 import tensorflow.compat.v1 as tf
-import tf_slim as slim
+import winograd_check
 
 from tf1zoo.nets import nets_factory, yolo_detector
-from tf1zoo.ops import winograd
 
 
 def test_decoding_is_class_probability_times_confidence_at_the_cell():
@@ -56,25 +55,9 @@ def test_winograd_restores_the_direct_nets_checkpoint_and_predicts_the_same(tmp_
     spec = nets_factory.get_model_spec('yolo_v1')
     images = np.random.default_rng(0).uniform(0, 1, (2, 448, 448, 3))
 
-    def predict(winograd_tile_size, restore):
-        # The thin net's layers have fewer channels than Winograd needs to pay: take it everywhere.
-        with tf.Graph().as_default(), tf.Session() as session, \
-                slim.arg_scope([winograd.conv2d], min_input_channels=1):
-            detector = spec.build(num_classes=4, depth_multiplier=1 / 16, batch_norm=True,
-                                  winograd_tile_size=winograd_tile_size)
-            predictions, _ = detector.predict(tf.constant(images, tf.float32), is_training=False)
-            saver = tf.train.Saver()
-            if restore:
-                saver.restore(session, str(tmp_path / 'model'))
-                session.run(tf.local_variables_initializer())
-            else:
-                session.run(tf.global_variables_initializer())
-                saver.save(session, str(tmp_path / 'model'))
-            op_types = [op.type for op in tf.get_default_graph().get_operations()]
-            return session.run(predictions), op_types
-
-    direct, direct_ops = predict(None, restore=False)
-    fast, fast_ops = predict(winograd.ADAPTIVE, restore=True)
+    (direct, direct_ops), (fast, fast_ops) = winograd_check.direct_and_winograd_predictions(
+        spec, images, str(tmp_path / 'model'), num_classes=4, depth_multiplier=1 / 16,
+        batch_norm=True)
     assert 'BatchMatMulV2' in fast_ops and 'BatchMatMulV2' not in direct_ops
     # 13 of the 24 convolutions are 3x3 stride 1 (pad=1): the 7x7/2, the 3x3/2 and the 1x1s stay.
     assert direct_ops.count('Conv2D') - fast_ops.count('Conv2D') == 13
