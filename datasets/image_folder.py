@@ -30,15 +30,19 @@ def list_image_files(image_dir):
     return files
 
 
-def center_crop_and_resize(image, image_size):
+def center_crop_and_resize(image, image_size, crop_size=None):
     """uint8 ``[H, W, 3]`` -> float32 ``[image_size, image_size, 3]`` in [-1, 1].
 
-    The crop is the largest centred square (the odd pixel goes to the bottom / right); the resize
-    is bilinear with antialiasing, since images are mostly shrunk.
+    The crop is the centred ``crop_size`` square (DCGAN's CelebA preparation crops 108 x 108 around
+    the face before resizing to 64), or without ``crop_size`` (or where the image is smaller) the
+    largest centred square; an odd pixel left over goes to the bottom / right. The resize is
+    bilinear with antialiasing, since images are mostly shrunk.
     """
     shape = tf.shape(image)
     height, width = shape[0], shape[1]
     side = tf.minimum(height, width)
+    if crop_size:
+        side = tf.minimum(side, crop_size)
     square = tf.image.crop_to_bounding_box(image, (height - side) // 2, (width - side) // 2,
                                            side, side)
     resized = tf.compat.v2.image.resize(tf.cast(square, tf.float32), [image_size, image_size],
@@ -54,9 +58,11 @@ def _decode_file(path):
 
 def build_image_dataset(image_dir, image_size, batch_size, is_training=True,
                         seed: Optional[int] = None, num_epochs: Optional[int] = None,
-                        shuffle_buffer=4096, num_parallel_calls=AUTOTUNE, drop_remainder=None):
+                        shuffle_buffer=4096, num_parallel_calls=AUTOTUNE, drop_remainder=None,
+                        crop_size: Optional[int] = None):
     """Batches of float32 ``[batch, image_size, image_size, 3]`` RGB images in [-1, 1].
 
+    ``crop_size``: the centred square cut before the resize (`center_crop_and_resize`).
     Training shuffles the files every epoch (``seed`` makes the order reproducible) and repeats
     forever when ``num_epochs`` is None (once otherwise); ``drop_remainder`` defaults to
     ``is_training``, so training batches have a static batch size.
@@ -71,7 +77,8 @@ def build_image_dataset(image_dir, image_size, batch_size, is_training=True,
         dataset = dataset.shuffle(min(len(files), shuffle_buffer), seed=seed,
                                   reshuffle_each_iteration=True)
     dataset = dataset.repeat(num_epochs)
-    dataset = dataset.map(lambda path: center_crop_and_resize(_decode_file(path), image_size),
+    dataset = dataset.map(lambda path: center_crop_and_resize(_decode_file(path), image_size,
+                                                              crop_size),
                           num_parallel_calls=num_parallel_calls, deterministic=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(AUTOTUNE)

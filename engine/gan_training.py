@@ -164,14 +164,15 @@ def _check_same_gan(train_dir, config):
                                        'new --train_dir' % (path, ', '.join(changed)))
 
 
-def image_folder_dataset_fn(image_dir, setup: GanSetup, batch_size, seed=None):
+def image_folder_dataset_fn(image_dir, setup: GanSetup, batch_size, seed=None, crop_size=None):
     """() -> batches of ``{'images': float32 [batch, size, size, 3] in [-1, 1]}`` from a folder tree
-    (centre square, resized: how the paper's data were prepared)."""
+    (the centred ``crop_size`` or largest square, resized: how the paper's data were prepared)."""
     if setup.channels != 3:
         raise ValueError('image folders give RGB images: channels must be 3, got %d' % setup.channels)
     image_folder.list_image_files(image_dir)  # a missing or empty folder fails here, named
-    return lambda: image_folder.build_image_dataset(image_dir, setup.image_size, batch_size,
-                                                    seed=seed).map(lambda images: {IMAGES: images})
+    return lambda: image_folder.build_image_dataset(
+        image_dir, setup.image_size, batch_size, seed=seed,
+        crop_size=crop_size).map(lambda images: {IMAGES: images})
 
 
 def train_gan(setup: GanSetup, config: train_loop.TrainConfig, dataset_fn):

@@ -6,7 +6,8 @@
 The defaults are the paper's (sec. 4): 64 x 64 images scaled to [-1, 1], batch 128, Adam with rate
 2e-4 and beta1 0.5, one discriminator update per generator update (--generator_steps=2 is the
 well-known TF port's variant), z of 100 uniform in [-1, 1]. Images are the centre square of each
-file under --image_dir (JPEG or PNG, recursively), resized. Training resumes from --train_dir,
+file under --image_dir (JPEG or PNG, recursively; --crop_size cuts a smaller centred square first),
+resized. Training resumes from --train_dir,
 saves on Ctrl-C or SIGTERM, stops with a clear message when a loss becomes NaN and writes
 TensorBoard summaries with an 8 x 8 grid of samples from fixed z; <train_dir>/model_config.json
 records the generator's size for sampling.
@@ -27,6 +28,8 @@ def define_flags(flag_values=flags.FLAGS):
     define = cli.Definer(flag_values)
     define.string('image_dir', None, 'Folder tree of training images (JPEG or PNG).')
     define.integer('image_size', 64, 'Generated image size: 4 x a power of two (32, 64, 128).')
+    define.integer('crop_size', None, 'Centred square cut from each image before the resize (e.g. '
+                   '108 for CelebA\'s aligned faces); default: the largest centred square.')
     define.float('depth_multiplier', 1.0, 'Thins every hidden layer of G and D (1.0: the paper\'s).')
     define.integer('generator_steps', 1, 'Generator updates per discriminator update (the paper: 1).')
     training_flags.define_optimization_flags(define)
@@ -47,7 +50,7 @@ def main(values):
     train = dataclasses.replace(training_flags.train_config(values), optimizer='adam')
     # 2. The images.
     dataset_fn = gan_training.image_folder_dataset_fn(values.image_dir, setup, train.batch_size,
-                                                      train.seed)
+                                                      train.seed, values.crop_size)
     # 3. Train on the shared loop: it resumes from --train_dir and writes model_config.json.
     step = gan_training.train_gan(setup, train, dataset_fn)
     print('Trained to step %d; checkpoints in %s' % (step, values.train_dir))

@@ -34,3 +34,17 @@ def test_missing_or_empty_folder_is_named(tmp_path):
         image_folder.list_image_files(str(tmp_path / 'absent'))
     with pytest.raises(DatasetError, match=str(tmp_path)):
         image_folder.list_image_files(str(tmp_path))
+
+
+def test_crop_size_cuts_the_centred_square_before_the_resize(tmp_path):
+    # 8 x 8: a white 4 x 4 centre on black; crop 4 keeps the white centre only.
+    image = np.zeros((8, 8, 3), np.uint8)
+    image[2:6, 2:6] = 255
+    cv2.imwrite(str(tmp_path / 'a.png'), image)
+    with tf.Graph().as_default(), tf.Session() as session:
+        cropped = session.run(tf.data.make_one_shot_iterator(image_folder.build_image_dataset(
+            str(tmp_path), 2, batch_size=1, is_training=False, crop_size=4)).get_next())
+        whole = session.run(tf.data.make_one_shot_iterator(image_folder.build_image_dataset(
+            str(tmp_path), 2, batch_size=1, is_training=False)).get_next())
+    np.testing.assert_allclose(cropped, 1.0, atol=1e-6)
+    assert whole.max() < 1.0 and whole.min() > -1.0  # each output pixel mixes white and black
