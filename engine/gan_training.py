@@ -19,7 +19,7 @@ import os
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.datasets import image_folder
+from tf1zoo.datasets import image_folder, mnist
 from tf1zoo.engine import checkpoint_info, train_loop
 from tf1zoo.nets import dcgan
 from tf1zoo.ops import gan_losses
@@ -173,6 +173,16 @@ def image_folder_dataset_fn(image_dir, setup: GanSetup, batch_size, seed=None, c
     return lambda: image_folder.build_image_dataset(
         image_dir, setup.image_size, batch_size, seed=seed,
         crop_size=crop_size).map(lambda images: {IMAGES: images})
+
+
+def mnist_dataset_fn(images_path, setup: GanSetup, batch_size, seed=None):
+    """() -> batches of ``{'images': float32 [batch, 32, 32, 1]}``: MNIST's digits padded to 32."""
+    if (setup.image_size, setup.channels) != (mnist.MNIST_PADDED_SIZE, 1):
+        raise ValueError('MNIST trains a 32 x 32 grayscale DCGAN, not %d x %d x %d'
+                         % (setup.image_size, setup.image_size, setup.channels))
+    mnist.read_mnist(images_path)  # a malformed file fails here, named
+    return lambda: mnist.build_mnist_dataset(images_path, batch_size, seed=seed).map(
+        lambda images: {IMAGES: images})
 
 
 def train_gan(setup: GanSetup, config: train_loop.TrainConfig, dataset_fn):

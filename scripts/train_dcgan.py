@@ -27,6 +27,8 @@ def define_flags(flag_values=flags.FLAGS):
     """Data and model flags, then the shared optimisation and run flags with the paper's defaults."""
     define = cli.Definer(flag_values)
     define.string('image_dir', None, 'Folder tree of training images (JPEG or PNG).')
+    define.string('mnist_images', None, 'Instead of --image_dir: MNIST\'s train-images-idx3-ubyte[.gz] '
+                  '(a 32 x 32 grayscale DCGAN, the digits padded to 32).')
     define.integer('image_size', 64, 'Generated image size: 4 x a power of two (32, 64, 128).')
     define.integer('crop_size', None, 'Centred square cut from each image before the resize (e.g. '
                    '108 for CelebA\'s aligned faces); default: the largest centred square.')
@@ -39,18 +41,27 @@ def define_flags(flag_values=flags.FLAGS):
                         ('adam_beta1', 0.5), ('max_steps', 20000), ('lr_boundaries', []),
                         ('save_summaries_steps', 200)):
         flag_values.set_default(name, value)
-    define.required(['image_dir', 'train_dir'])
+    define.required(['train_dir'])
+    flags.register_multi_flags_validator(
+        ['image_dir', 'mnist_images'], lambda v: bool(v['image_dir']) != bool(v['mnist_images']),
+        message='give exactly one of --image_dir and --mnist_images', flag_values=flag_values)
 
 
 def main(values):
     tf.logging.set_verbosity(tf.logging.INFO)
     # 1. The networks and the run from the flags.
-    setup = gan_training.GanSetup(image_size=values.image_size, depth_multiplier=values.depth_multiplier,
+    size, channels = (32, 1) if values.mnist_images else (values.image_size, 3)
+    setup = gan_training.GanSetup(image_size=size, channels=channels,
+                                  depth_multiplier=values.depth_multiplier,
                                   generator_steps=values.generator_steps)
     train = dataclasses.replace(training_flags.train_config(values), optimizer='adam')
-    # 2. The images.
-    dataset_fn = gan_training.image_folder_dataset_fn(values.image_dir, setup, train.batch_size,
-                                                      train.seed, values.crop_size)
+    # 2. The images: a folder tree, or MNIST's idx file.
+    if values.mnist_images:
+        dataset_fn = gan_training.mnist_dataset_fn(values.mnist_images, setup, train.batch_size,
+                                                   train.seed)
+    else:
+        dataset_fn = gan_training.image_folder_dataset_fn(values.image_dir, setup, train.batch_size,
+                                                          train.seed, values.crop_size)
     # 3. Train on the shared loop: it resumes from --train_dir and writes model_config.json.
     step = gan_training.train_gan(setup, train, dataset_fn)
     print('Trained to step %d; checkpoints in %s' % (step, values.train_dir))

@@ -78,3 +78,19 @@ def test_samples_grid_walks_and_raw_samples(centred, tmp_path):
                                        walk_steps=4, num_samples=5))
     with open(written['grid'], 'rb') as first, open(again['grid'], 'rb') as second:
         assert first.read() == second.read()
+
+
+def test_mnist_trains_a_grayscale_32_pixel_dcgan(tmp_path):
+    import struct
+    digits = np.random.default_rng(0).integers(0, 256, (8, 28, 28)).astype(np.uint8)
+    path = tmp_path / 'train-images-idx3-ubyte'
+    path.write_bytes(struct.pack('>BBBBiii', 0, 0, 8, 3, 8, 28, 28) + digits.tobytes())
+    train_dir = str(tmp_path / 'train')
+    assert tiny_shapes.run_training(train_dcgan, mnist_images=str(path), train_dir=train_dir,
+                                    depth_multiplier=1 / 16, batch_size=4, max_steps=1,
+                                    progress=False) == 1
+    with open(os.path.join(train_dir, 'model_config.json')) as saved:
+        config = json.load(saved)
+    assert (config['image_size'], config['channels']) == (32, 1)
+    with pytest.raises(Exception, match='exactly one of --image_dir and --mnist_images'):
+        cli.parse(train_dcgan.define_flags, train_dir=train_dir)
