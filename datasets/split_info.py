@@ -10,7 +10,9 @@ the split is in place::
 The JSON is also the split's manifest: the converter removes the old one before it moves new shards
 into place and writes the new one after the last, so a split whose JSON is there is whole. Readers
 call `check_shard_set`, which refuses converter-named shards (``<name>-00003-of-00008.tfrecord``)
-without their JSON (an interrupted conversion) or not exactly the set it lists (a mix of runs).
+that are not exactly the set the JSON lists (a mix of runs) or that have no JSON while the marker
+``<name>.incomplete`` (written before the first rename, removed after the JSON) says a conversion
+was interrupted; shards without JSON or marker (older conversions) must form one whole set by name.
 
 It is what lets a dataset the repository has never heard of (classes from a label map or a COCO
 JSON) be trained on, evaluated and run with ``--dataset_name`` and ``--dataset_dir`` alone: the class
@@ -23,6 +25,8 @@ import json
 import os
 import re
 from typing import Iterable, Tuple
+
+import tensorflow.compat.v1 as tf
 
 from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.ops import atomic_io
@@ -74,11 +78,11 @@ def read_split_info(dataset_dir, record_name):
       DatasetError: the JSON exists but does not parse or lacks a field.
     """
     path = info_path(dataset_dir, record_name)
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         return None
     try:
-        with open(path, encoding='utf-8') as stream:
-            content = json.load(stream)
+        with tf.io.gfile.GFile(path, 'r') as stream:
+            content = json.loads(stream.read())
         shards = content['shards']
         return SplitInfo(dataset_name=content['dataset_name'], split=content['split'],
                          class_names=tuple(content['class_names']),
@@ -97,12 +101,29 @@ def shard_glob(dataset_dir, record_name):
     return os.path.join(glob.escape(dataset_dir), glob.escape(record_name) + '-?????-of-?????.tfrecord')
 
 
-def remove_split_info(dataset_dir, record_name):
-    """Removes the split's JSON (before new shards replace the ones it lists)."""
-    try:
-        os.remove(info_path(dataset_dir, record_name))
-    except FileNotFoundError:
-        pass
+def marker_path(dataset_dir, record_name):
+    """``<dataset_dir>/<record_name>.incomplete``: there while a conversion moves shards into place."""
+    return os.path.join(dataset_dir, record_name + '.incomplete')
+
+
+def begin_publishing(dataset_dir, record_name):
+    """Before the first shard is moved into place: the marker, then the old JSON removed (so that
+    a run killed among the renames leaves the marker and no JSON vouching for a mix)."""
+    atomic_io.write_file_atomically(marker_path(dataset_dir, record_name), b'')
+    atomic_io.remove_quietly(info_path(dataset_dir, record_name))
+
+
+def end_publishing(dataset_dir, record_name):
+    """After the split's JSON is written."""
+    atomic_io.remove_quietly(marker_path(dataset_dir, record_name))
+
+
+def _complete_by_name(names):
+    """Whether shard base names are exactly ``-00000-of-N`` ... ``-(N-1)-of-N`` for one N."""
+    parsed = {tuple(int(part) for part in re.findall(r'-(\d{5})-of-(\d{5})\.tfrecord$', name)[0])
+              for name in names}
+    counts = {count for _, count in parsed}
+    return len(counts) == 1 and {index for index, _ in parsed} == set(range(counts.pop()))
 
 
 def _names(paths, limit=3):
@@ -126,12 +147,17 @@ def check_shard_set(files: Iterable[str]):
     for folder, record_name in sorted(groups):
         json_path = info_path(folder, record_name)
         info = read_split_info(folder, record_name)
+        on_disk = {os.path.basename(path) for path in tf.io.gfile.glob(shard_glob(folder, record_name))}
         if info is None:
-            raise DatasetError(json_path, 'missing, so the shards %s-*.tfrecord beside it are not a '
-                               'finished conversion (convert_to_tfrecord.py writes this file after '
-                               'the last shard; an interrupted run leaves none): convert the split '
-                               'again' % record_name)
-        on_disk = {os.path.basename(path) for path in glob.glob(shard_glob(folder, record_name))}
+            if tf.io.gfile.exists(marker_path(folder, record_name)):
+                raise DatasetError(json_path, 'missing, and %s.incomplete beside it marks a conversion '
+                                   'that was interrupted while it moved shards into place: convert '
+                                   'the split again' % record_name)
+            if not _complete_by_name(on_disk):
+                raise DatasetError(json_path, 'missing, and the shards %s-*.tfrecord beside it are '
+                                   'not one whole set (%s): convert the split again'
+                                   % (record_name, _names(on_disk)))
+            continue  # a whole set by name from a converter that wrote no JSON
         missing = set(info.shard_files) - on_disk
         extra = on_disk - set(info.shard_files)
         if missing or extra:

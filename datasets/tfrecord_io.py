@@ -148,8 +148,9 @@ class _PipelineDecoder:
             self._encoded = tf.placeholder(tf.string, [])
             self._shape = tf.shape(tf.io.decode_image(self._encoded, channels=3,
                                                       expand_animations=False))
-        return tf.Session(graph=graph, config=tf.ConfigProto(intra_op_parallelism_threads=1,
-                                                             inter_op_parallelism_threads=1))
+        # One thread per decode, as many decodes at once as there are cores (the loader threads
+        # call in parallel; one inter-op thread would serialise them).
+        return tf.Session(graph=graph, config=tf.ConfigProto(intra_op_parallelism_threads=1))
 
     def decoded_size(self, image_bytes):
         """``(height, width)`` of the decoded image; raises tf.errors.OpError where it fails."""

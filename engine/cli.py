@@ -5,10 +5,13 @@ defines them on ``absl.flags.FLAGS`` (`run_as_program`), while `parse` gives a t
 ``FlagValues`` to hand to the program's ``main(values)`` or ``run(values)``.
 """
 import functools
+import os
 import signal
 import sys
 
 from absl import app, flags
+
+TRACEBACK_VARIABLE = 'TF1ZOO_TRACEBACK'
 
 
 class Terminated(KeyboardInterrupt):
@@ -93,8 +96,13 @@ def _program():
 
 def user_error_types():
     """The exceptions `run_as_program` reports without a traceback: bad dataset files, train dirs
-    that do not fit, diverged runs. Other exceptions are bugs and keep their traceback. (Imported
+    that do not fit, diverged runs, and ValueError (settings that do not fit) unless
+    ``TF1ZOO_TRACEBACK`` is set. Other exceptions are bugs and keep their traceback. (Imported
     here, late: this module is imported by every script before TensorFlow is set up.)"""
     from tf1zoo.datasets.tfrecord_io import DatasetError
     from tf1zoo.engine.train_loop import NaNLossError, TrainDirError
-    return (DatasetError, TrainDirError, NaNLossError)
+    if os.environ.get(TRACEBACK_VARIABLE):
+        return (DatasetError, TrainDirError, NaNLossError)
+    # ValueError: what the library raises for settings that do not fit (a size, a checkpoint of
+    # another model, a missing file named); TF1ZOO_TRACEBACK=1 shows its traceback instead.
+    return (DatasetError, TrainDirError, NaNLossError, ValueError)

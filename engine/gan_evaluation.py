@@ -174,7 +174,9 @@ def feature_distances(classifier_dir, real: RealImages, samples):
     """FID of ``samples`` vs the held-out images and its floor (as many training images vs them),
     on the classifier's features; and the classifier's held-out accuracy."""
     test_features, test_probabilities = classify(classifier_dir, real.test_images)
-    floor_features, _ = classify(classifier_dir, real.train_images[:len(real.test_images)])
+    # As many training images as held-out ones, spread over the (class-sorted) list: every class.
+    spread = np.linspace(0, len(real.train_images) - 1, len(real.test_images)).astype(int)
+    floor_features, _ = classify(classifier_dir, real.train_images[spread])
     sample_features, sample_probabilities = classify(classifier_dir, samples)
     return {'fid': frechet_distance.feature_frechet_distance(sample_features, test_features),
             'fid_real_floor': frechet_distance.feature_frechet_distance(floor_features, test_features),

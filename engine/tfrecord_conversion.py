@@ -147,7 +147,7 @@ def convert(source: DatasetSource, split, output_dir, paths, num_shards=4, num_w
             itertools.chain.from_iterable(streams), output_dir, record_name, num_shards,
             num_workers=num_workers, total=sum(len(stream) for stream in streams),
             show_progress=show_progress,
-            before_publish=lambda: split_info.remove_split_info(output_dir, record_name))
+            before_publish=lambda: split_info.begin_publishing(output_dir, record_name))
     except tfrecord_io.DatasetError as error:
         skipped = list(itertools.chain.from_iterable(stream.skipped for stream in streams))
         if not skipped:
@@ -161,6 +161,7 @@ def convert(source: DatasetSource, split, output_dir, paths, num_shards=4, num_w
         shard_sizes=result.shard_sizes, dataset_format=source.dataset_format,
         sources=tuple(paths))
     info_path = split_info.write_split_info(output_dir, record_name, info)
+    split_info.end_publishing(output_dir, record_name)
     return ConversionSummary(dataset_name=source.dataset_name, split=split, class_names=class_names,
                              sources=tuple(paths), files=result.files, shard_sizes=result.shard_sizes,
                              skipped=tuple(itertools.chain.from_iterable(s.skipped for s in streams)),

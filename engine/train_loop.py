@@ -254,6 +254,9 @@ def build_train_op(config, outputs):
     learning_rate = configure_learning_rate(config, global_step)
     trained = variables_to_train(config.trainable_scopes)
     if outputs.train_op is not None:
+        if config.clip_gradient_norm > 0 or config.trainable_scopes:
+            raise ValueError('this model builds its own update: clip_gradient_norm and '
+                             'trainable_scopes do not apply to it')
         train_op = outputs.train_op
     else:
         train_op = slim.training.create_train_op(
@@ -353,6 +356,8 @@ def _monitored_session(config, scaffold, hooks, session_config):
     """The MonitoredTrainingSession; a train dir checkpoint that does not fit the graph (another
     model's) is one clear `TrainDirError` instead of TensorFlow's restore traceback."""
     latest = tf.train.latest_checkpoint(config.train_dir)
+    if latest is not None:
+        _check_checkpoint_fits(config.train_dir, latest)
     try:
         return tf.train.MonitoredTrainingSession(
             checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
@@ -366,6 +371,26 @@ def _monitored_session(config, scaffold, hooks, session_config):
                             'model\'s run? Use a new --train_dir' % (
                                 config.train_dir, os.path.basename(latest),
                                 tf_errors.kernel_message(error))) from None
+
+
+def _check_checkpoint_fits(train_dir, latest):
+    """Refuses a train-dir checkpoint whose variables have other shapes than the graph's, or lack
+    some: resource variables restore without a shape check, so another model's run (other classes,
+    other thinning) would otherwise restore and fail at the first step, after its config was
+    overwritten."""
+    shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+    for variable in tf.global_variables():
+        name = variable.op.name
+        if name not in shapes:
+            problem = '%s is not in it' % name
+        elif list(shapes[name]) != variable.shape.as_list():
+            problem = '%s is %s there, %s in this model' % (name, list(shapes[name]),
+                                                              variable.shape.as_list())
+        else:
+            continue
+        raise TrainDirError('%s holds %s, which does not restore into this model (%s): another '
+                            'model\'s run? Use a new --train_dir' % (train_dir, os.path.basename(latest),
+                                                                       problem))
 
 
 def _nan_stop_message(train_dir, step):

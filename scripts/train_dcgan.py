@@ -15,8 +15,6 @@ records the generator's size for sampling.
 from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
 # isort: split
-import dataclasses
-
 import tensorflow.compat.v1 as tf
 from absl import flags
 
@@ -49,12 +47,15 @@ def define_flags(flag_values=flags.FLAGS):
 
 def main(values):
     tf.logging.set_verbosity(tf.logging.INFO)
+    if values.optimizer != 'adam':
+        raise ValueError('DCGAN trains with Adam (the paper\'s); --optimizer=%s does not apply'
+                         % values.optimizer)
     # 1. The networks and the run from the flags.
     size, channels = (32, 1) if values.mnist_images else (values.image_size, 3)
     setup = gan_training.GanSetup(image_size=size, channels=channels,
                                   depth_multiplier=values.depth_multiplier,
                                   generator_steps=values.generator_steps)
-    train = dataclasses.replace(training_flags.train_config(values), optimizer='adam')
+    train = training_flags.train_config(values)
     # 2. The images: a folder tree, or MNIST's idx file.
     if values.mnist_images:
         dataset_fn = gan_training.mnist_dataset_fn(values.mnist_images, setup, train.batch_size,

@@ -68,11 +68,13 @@ def test_a_conversion_killed_among_its_renames_is_refused_then_redone(voc_dir, t
     assert len(_shards(output_dir)) == 2 and len(_hidden_temps(output_dir)) == 2
     for read in (lambda: dataset_factory.get_split('shapes', 'trainval', output_dir),
                  lambda: input_pipeline.list_files(os.path.join(output_dir, '*.tfrecord'))):
-        with pytest.raises(DatasetError, match=r'shapes_trainval\.json: missing.*convert the split'):
+        with pytest.raises(DatasetError, match=r'shapes_trainval\.json: missing, and '
+                                               r'shapes_trainval\.incomplete .*convert the split'):
             read()
     summary = _convert(voc_dir, output_dir, num_shards=4)
     assert summary.num_examples == 8 and len(_shards(output_dir)) == 4
     assert not _hidden_temps(output_dir)  # the killed run's temporaries are gone
+    assert not os.path.exists(os.path.join(output_dir, 'shapes_trainval.incomplete'))
     assert dataset_factory.get_split('shapes', 'trainval', output_dir).num_samples == 8
 
 
@@ -82,7 +84,7 @@ def test_a_killed_run_over_an_older_one_never_mixes_them(voc_dir, tmp_path):
     _killed_conversion(voc_dir, output_dir, num_shards=4)
     # The old run's 2 shards and 2 of the new run's 4 are on disk; no JSON vouches for them.
     assert len(_shards(output_dir)) == 4
-    with pytest.raises(DatasetError, match='missing'):
+    with pytest.raises(DatasetError, match='incomplete'):
         dataset_factory.get_split('shapes', 'trainval', output_dir)
     _convert(voc_dir, output_dir, num_shards=4)
     assert _shards(output_dir) == ['shapes_trainval-%05d-of-00004.tfrecord' % i for i in range(4)]
@@ -122,3 +124,13 @@ def test_tfrecords_not_named_as_the_converter_names_them_are_read_as_they_are(vo
     os.rename(os.path.join(output_dir, _shards(output_dir)[0]), own)
     assert input_pipeline.list_files(own) == [own]
     split_info.check_shard_set([own])
+
+
+def test_a_whole_set_from_a_converter_that_wrote_no_json_is_read_but_not_half_of_one(voc_dir, tmp_path):
+    output_dir = str(tmp_path / 'records')
+    _convert(voc_dir, output_dir, num_shards=2)
+    os.remove(os.path.join(output_dir, 'shapes_trainval.json'))  # as conversions before the manifest
+    assert dataset_factory.get_split('shapes', 'trainval', output_dir).num_samples == 8
+    os.remove(os.path.join(output_dir, _shards(output_dir)[1]))
+    with pytest.raises(DatasetError, match=r'missing, and the shards .* are not one whole set'):
+        dataset_factory.get_split('shapes', 'trainval', output_dir)

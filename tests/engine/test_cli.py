@@ -53,3 +53,20 @@ def test_a_user_error_is_one_line_and_a_bug_keeps_its_traceback(monkeypatch, cap
             cli.run_as_program(lambda: None, bug)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_value_error_is_one_line_unless_tracebacks_are_asked_for(monkeypatch, capsys):
+    def bad_setting(values):
+        raise ValueError('image_size must be 4 x a power of two, got 48')
+
+    status, err = _run(bad_setting, monkeypatch, capsys)
+    assert status == 1 and err == ('some_script.py: error: image_size must be 4 x a power of two, '
+                                   'got 48\n')
+    monkeypatch.setenv(cli.TRACEBACK_VARIABLE, '1')
+    monkeypatch.setattr('sys.argv', ['some_script.py'])
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(ValueError):
+            cli.run_as_program(lambda: None, bad_setting)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

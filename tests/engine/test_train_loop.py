@@ -231,3 +231,19 @@ def test_checkpoint_init_reports_shape_mismatches_and_missing_variables(tmp_path
             train_loop.checkpoint_init_fn(prefix, exclude_scopes=['net/a'])
         assert train_loop.checkpoint_init_fn(prefix, exclude_scopes=['net/a'],
                                             ignore_missing_vars=True) is not None
+
+
+def test_a_checkpoint_with_the_same_names_but_other_shapes_is_refused(tmp_path):
+    # Resource variables restore without a shape check: another thinning or class count must be
+    # refused before the session exists, not at the first step.
+    train_loop.train(_config(tmp_path, 2), _dataset_fn, _linear_model_fn)
+
+    def wider_model_fn(batch):
+        prediction = slim.fully_connected(batch['x'], 2, activation_fn=None, scope='linear')
+        return train_loop.ModelOutputs(losses={'l2': tf.reduce_mean(tf.square(prediction - batch['y']))})
+
+    written = []
+    with pytest.raises(train_loop.TrainDirError, match=r'linear/\w+ is \[\d*,? ?\d*\] there, '):
+        train_loop.train(_config(tmp_path, 4), _dataset_fn, wider_model_fn,
+                         after_restore=lambda: written.append(True))
+    assert not written
