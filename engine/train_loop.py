@@ -185,7 +185,9 @@ class ProgressHook(tf.train.SessionRunHook):
     """A tqdm bar over the steps, showing the loss and images per second."""
 
     def __init__(self, total_loss, max_steps, batch_size, enabled=True):
-        self._fetches = {'loss': total_loss, 'step': tf.train.get_global_step()}
+        self._fetches = {'loss': total_loss}
+        self._global_step = tf.train.get_global_step()
+        self._step_before = None
         self._max_steps = max_steps
         self._batch_size = batch_size
         self._enabled = enabled
@@ -200,10 +202,13 @@ class ProgressHook(tf.train.SessionRunHook):
         self._last_time = time.time()
 
     def before_run(self, run_context):
+        # Read before the step: a read fetched with the train op may see the step before or after
+        # its increment, and the NaN stop needs the exact step.
+        self._step_before = int(run_context.session.run(self._global_step))
         return tf.train.SessionRunArgs(self._fetches)
 
     def after_run(self, run_context, run_values):
-        step = int(run_values.results['step']) + 1
+        step = self._step_before + 1
         now = time.time()
         images_per_sec = self._batch_size * (step - self.last_step) / max(now - self._last_time, 1e-9)
         self._bar.set_postfix(loss='%.4f' % run_values.results['loss'],
