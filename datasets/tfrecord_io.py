@@ -164,13 +164,9 @@ class _PipelineDecoder:
 _PIPELINE_DECODER = _PipelineDecoder()
 
 
-def read_checked_image(path, height, width):
-    """The bytes of an image file, after checking that it decodes to ``height`` x ``width``.
-
-    Raises ``DatasetError`` naming the file when it is missing, is neither JPEG nor PNG, does not
-    decode with the input pipeline's decoder, or has another size than its annotation says. The
-    decoder ignores EXIF orientation, so the size compared is the one training will see.
-    """
+def read_decodable_image(path):
+    """The bytes of a JPEG or PNG file and its decoded ``(height, width)``, after checking it with
+    the input pipeline's decoder; a DatasetError naming the file otherwise."""
     try:
         with open(path, 'rb') as image_file:
             image_bytes = image_file.read()
@@ -178,11 +174,21 @@ def read_checked_image(path, height, width):
         raise DatasetError(path, 'cannot read image (%s)' % error.strerror) from error
     kind = image_format(image_bytes, path)
     try:
-        decoded_height, decoded_width = _PIPELINE_DECODER.decoded_size(image_bytes)
+        return image_bytes, _PIPELINE_DECODER.decoded_size(image_bytes)
     except tf.errors.OpError as error:
         raise DatasetError(path, '%s does not decode with TensorFlow\'s decoder, which training '
                            'uses (corrupt or truncated file: %s)'
                            % (kind.upper(), tf_errors.kernel_message(error))) from None
+
+
+def read_checked_image(path, height, width):
+    """The bytes of an image file, after checking that it decodes to ``height`` x ``width``.
+
+    Raises ``DatasetError`` naming the file when it is missing, is neither JPEG nor PNG, does not
+    decode with the input pipeline's decoder, or has another size than its annotation says. The
+    decoder ignores EXIF orientation, so the size compared is the one training will see.
+    """
+    image_bytes, (decoded_height, decoded_width) = read_decodable_image(path)
     if (decoded_height, decoded_width) != (height, width):
         raise DatasetError(path, 'image is %dx%d (width x height) but its annotation says %dx%d'
                            % (decoded_width, decoded_height, width, height))
@@ -364,7 +370,8 @@ class WriteResult:
 class _ShardWriters:
     """One thread per group of shards; shard ``s`` belongs to thread ``s % num_workers``."""
 
-    def __init__(self, temp_paths, num_workers):
+    def __init__(self, temp_paths, num_workers, serialize_fn):
+        self._serialize_fn = serialize_fn
         self._num_workers = min(num_workers, len(temp_paths))
         self._writers = [tf.io.TFRecordWriter(path) for path in temp_paths]
         self._queues = [queue.Queue(_QUEUE_DEPTH) for _ in range(self._num_workers)]
@@ -383,7 +390,7 @@ class _ShardWriters:
                 continue  # keep consuming so that the producer never blocks on a dead writer
             shard, record, image_bytes = job
             try:
-                serialized = record_to_example(record, image_bytes).SerializeToString()
+                serialized = self._serialize_fn(record, image_bytes)
                 self._writers[shard].write(serialized)
             except Exception as error:  # noqa: BLE001  (re-raised in the producer's thread)
                 self._failures.append(error)
@@ -438,7 +445,8 @@ def remove_stale_temp_files(output_dir, name):
 def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_shards: int,
                             num_workers: int = 1, total: Optional[int] = None,
                             show_progress: bool = True,
-                            before_publish: Optional[Callable[[], None]] = None) -> WriteResult:
+                            before_publish: Optional[Callable[[], None]] = None,
+                            serialize_fn: Optional[Callable] = None) -> WriteResult:
     """Writes ``(ImageRecord, image_bytes)`` pairs to ``num_shards`` TFRecord files.
 
     Example ``i`` goes to shard ``i % num_shards`` (round robin, so shard sizes differ by at most
@@ -448,7 +456,8 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
     A run that would write no example at all raises ``DatasetError``. ``before_publish`` is called
     once every temporary shard is written, before the first rename (the converter removes the
     split's JSON there, so that a run killed among the renames leaves no JSON vouching for a mix).
-    Temporary shards of killed earlier runs are removed first.
+    Temporary shards of killed earlier runs are removed first. ``serialize_fn(record, image_bytes)``
+    -> bytes makes each record (default: `record_to_example`'s detection example).
     """
     if num_shards < 1 or num_workers < 1:
         raise ValueError('num_shards and num_workers must be >= 1, got %d and %d'
@@ -458,7 +467,8 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
     finals = [shard_filename(output_dir, name, i, num_shards) for i in range(num_shards)]
     temps = [atomic_io.temp_path_beside(path) for path in finals]
     try:
-        sizes = _write_all(examples, temps, num_workers, total, show_progress)
+        sizes = _write_all(examples, temps, num_workers, total, show_progress,
+                           serialize_fn or _detection_example)
         if not sum(sizes):
             raise DatasetError(output_dir, 'no example to write for %r' % name)
     except BaseException:
@@ -473,11 +483,15 @@ def write_sharded_tfrecords(examples: Iterable, output_dir: str, name: str, num_
     return WriteResult(files=tuple(finals), shard_sizes=tuple(sizes))
 
 
-def _write_all(examples, temp_paths, num_workers, total, show_progress):
+def _detection_example(record, image_bytes):
+    return record_to_example(record, image_bytes).SerializeToString()
+
+
+def _write_all(examples, temp_paths, num_workers, total, show_progress, serialize_fn):
     if total is None and hasattr(examples, '__len__'):
         total = len(examples)
     sizes = [0] * len(temp_paths)
-    writers = _ShardWriters(temp_paths, num_workers)
+    writers = _ShardWriters(temp_paths, num_workers, serialize_fn)
     try:
         progress = tqdm.tqdm(examples, total=total, unit='image', disable=not show_progress)
         for index, (record, image_bytes) in enumerate(progress):

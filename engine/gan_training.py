@@ -19,7 +19,7 @@ import os
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from tf1zoo.datasets import image_folder, mnist
+from tf1zoo.datasets import image_folder, image_records, mnist
 from tf1zoo.engine import checkpoint_info, train_loop
 from tf1zoo.nets import dcgan
 from tf1zoo.ops import gan_losses
@@ -173,6 +173,15 @@ def image_folder_dataset_fn(image_dir, setup: GanSetup, batch_size, seed=None, c
     return lambda: image_folder.build_image_dataset(
         image_dir, setup.image_size, batch_size, seed=seed,
         crop_size=crop_size).map(lambda images: {IMAGES: images})
+
+
+def record_dataset_fn(dataset_dir, name, setup: GanSetup, batch_size, seed=None, crop_size=None):
+    """() -> batches of ``{'images': ...}`` from an image folder converted to TFRecords
+    (`image_records`; the split must be whole)."""
+    files = image_records.record_files(dataset_dir, name)
+    return lambda: image_records.build_record_dataset(
+        files, setup.image_size, batch_size, seed=seed, crop_size=crop_size).map(
+        lambda images, labels: {IMAGES: images})
 
 
 def mnist_dataset_fn(images_path, setup: GanSetup, batch_size, seed=None):

@@ -25,6 +25,9 @@ def define_flags(flag_values=flags.FLAGS):
     """Data and model flags, then the shared optimisation and run flags with the paper's defaults."""
     define = cli.Definer(flag_values)
     define.string('image_dir', None, 'Folder tree of training images (JPEG or PNG).')
+    define.string('dataset_dir', None, 'Instead of --image_dir: the folder of an image folder converted '
+                  'by convert_images_to_tfrecord.py (with --dataset_name).')
+    define.string('dataset_name', None, 'The converted images\' name (<dataset_dir>/<name>-*.tfrecord).')
     define.string('mnist_images', None, 'Instead of --image_dir: MNIST\'s train-images-idx3-ubyte[.gz] '
                   '(a 32 x 32 grayscale DCGAN, the digits padded to 32).')
     define.integer('image_size', 64, 'Generated image size: 4 x a power of two (32, 64, 128).')
@@ -41,8 +44,13 @@ def define_flags(flag_values=flags.FLAGS):
         flag_values.set_default(name, value)
     define.required(['train_dir'])
     flags.register_multi_flags_validator(
-        ['image_dir', 'mnist_images'], lambda v: bool(v['image_dir']) != bool(v['mnist_images']),
-        message='give exactly one of --image_dir and --mnist_images', flag_values=flag_values)
+        ['image_dir', 'dataset_dir', 'mnist_images'],
+        lambda v: sum(bool(v[name]) for name in ('image_dir', 'dataset_dir', 'mnist_images')) == 1,
+        message='give exactly one of --image_dir, --dataset_dir and --mnist_images',
+        flag_values=flag_values)
+    flags.register_multi_flags_validator(
+        ['dataset_dir', 'dataset_name'], lambda v: not v['dataset_dir'] or bool(v['dataset_name']),
+        message='--dataset_dir needs --dataset_name', flag_values=flag_values)
 
 
 def main(values):
@@ -56,10 +64,13 @@ def main(values):
                                   depth_multiplier=values.depth_multiplier,
                                   generator_steps=values.generator_steps)
     train = training_flags.train_config(values)
-    # 2. The images: a folder tree, or MNIST's idx file.
+    # 2. The images: a folder tree, its TFRecords, or MNIST's idx file.
     if values.mnist_images:
         dataset_fn = gan_training.mnist_dataset_fn(values.mnist_images, setup, train.batch_size,
                                                    train.seed)
+    elif values.dataset_dir:
+        dataset_fn = gan_training.record_dataset_fn(values.dataset_dir, values.dataset_name, setup,
+                                                    train.batch_size, train.seed, values.crop_size)
     else:
         dataset_fn = gan_training.image_folder_dataset_fn(values.image_dir, setup, train.batch_size,
                                                           train.seed, values.crop_size)

@@ -92,5 +92,16 @@ def test_mnist_trains_a_grayscale_32_pixel_dcgan(tmp_path):
     with open(os.path.join(train_dir, 'model_config.json')) as saved:
         config = json.load(saved)
     assert (config['image_size'], config['channels']) == (32, 1)
-    with pytest.raises(Exception, match='exactly one of --image_dir and --mnist_images'):
+    with pytest.raises(Exception, match='exactly one of --image_dir, --dataset_dir and --mnist_images'):
         cli.parse(train_dcgan.define_flags, train_dir=train_dir)
+
+
+def test_training_from_converted_records(centred, tmp_path):
+    from tf1zoo.scripts import convert_images_to_tfrecord
+    convert_images_to_tfrecord.run(cli.parse(
+        convert_images_to_tfrecord.define_flags, image_dir=os.path.join(centred, 'train'),
+        output_dir=str(tmp_path / 'records'), name='centred_train', num_shards=2))
+    assert tiny_shapes.run_training(train_dcgan, dataset_dir=str(tmp_path / 'records'),
+                                    dataset_name='centred_train', train_dir=str(tmp_path / 'train'),
+                                    image_size=16, depth_multiplier=1 / 16, batch_size=4,
+                                    max_steps=1, progress=False) == 1
