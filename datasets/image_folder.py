@@ -9,6 +9,7 @@ from typing import Optional
 
 import tensorflow.compat.v1 as tf
 
+from tf1zoo.datasets import tfrecord_io
 from tf1zoo.datasets.tfrecord_io import DatasetError
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png')
@@ -51,9 +52,7 @@ def center_crop_and_resize(image, image_size, crop_size=None):
 
 
 def _decode_file(path):
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image.set_shape([None, None, 3])
-    return image
+    return tfrecord_io.decode_rgb(tf.io.read_file(path))
 
 
 def build_image_dataset(image_dir, image_size, batch_size, is_training=True,
@@ -84,19 +83,25 @@ def build_image_dataset(image_dir, image_size, batch_size, is_training=True,
     return dataset.prefetch(AUTOTUNE)
 
 
+def folder_classes(image_dir, paths):
+    """(class names, labels): the sorted first-level subfolders of ``image_dir`` that hold
+    ``paths``, and each path's index among them (-1 for an image directly in ``image_dir``)."""
+    tops = [os.path.relpath(path, image_dir).split(os.sep) for path in paths]
+    classes = tuple(sorted({parts[0] for parts in tops if len(parts) > 1}))
+    index = {name: i for i, name in enumerate(classes)}
+    return classes, [index[parts[0]] if len(parts) > 1 else -1 for parts in tops]
+
+
 def labelled_image_files(image_dir):
     """(paths, int labels, class names) of a folder tree whose first-level subfolders are the
     classes (sorted names; label = index): the layout of ImageNet's and of the embedded centred
     shapes' folders. A folder without class subfolders holding images is a DatasetError."""
     files = list_image_files(image_dir)
-    classes = sorted({os.path.relpath(path, image_dir).split(os.sep)[0] for path in files
-                      if os.sep in os.path.relpath(path, image_dir)})
+    classes, labels = folder_classes(image_dir, files)
     if not classes:
         raise DatasetError(image_dir, 'no class subfolder holds an image')
-    index = {name: i for i, name in enumerate(classes)}
-    kept = [path for path in files if os.sep in os.path.relpath(path, image_dir)]
-    labels = [index[os.path.relpath(path, image_dir).split(os.sep)[0]] for path in kept]
-    return kept, labels, tuple(classes)
+    kept = [(path, label) for path, label in zip(files, labels) if label >= 0]
+    return [path for path, _ in kept], [label for _, label in kept], classes
 
 
 def build_labelled_dataset(paths, labels, image_size, batch_size, is_training=True,

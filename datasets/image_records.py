@@ -21,11 +21,6 @@ FILENAME = 'image/filename'
 LABEL = 'image/class/label'
 
 
-def _class_of(path, image_dir, class_names):
-    relative = os.path.relpath(path, image_dir)
-    return class_names.index(relative.split(os.sep)[0]) if os.sep in relative else -1
-
-
 def _serialize(item, image_bytes):
     path, label = item
     feature = {
@@ -45,9 +40,8 @@ def convert_image_folder(image_dir, output_dir, name, num_shards=4, num_workers=
     JSON; returns ``(tfrecord_io.WriteResult, skipped files)``. A file the pipeline's decoder refuses
     is a DatasetError naming it, or skipped with ``skip_bad``; a failed run leaves the earlier split."""
     paths = image_folder.list_image_files(image_dir)
-    class_names = sorted({os.path.relpath(p, image_dir).split(os.sep)[0] for p in paths
-                          if os.sep in os.path.relpath(p, image_dir)})
-    items = [(path, _class_of(path, image_dir, class_names)) for path in paths]
+    class_names, labels = image_folder.folder_classes(image_dir, paths)
+    items = list(zip(paths, labels))
 
     def load(item):
         image_bytes, _ = tfrecord_io.read_decodable_image(item[0])
@@ -55,16 +49,12 @@ def convert_image_folder(image_dir, output_dir, name, num_shards=4, num_workers=
 
     stream = tfrecord_io.ExampleStream(load, items, skip_bad=skip_bad, num_workers=num_workers,
                                        class_names=class_names)
-    result = tfrecord_io.write_sharded_tfrecords(
-        stream, output_dir, name, num_shards, num_workers=num_workers, total=len(items),
-        show_progress=show_progress, serialize_fn=_serialize,
-        before_publish=lambda: split_info.begin_publishing(output_dir, name))
-    split_info.write_split_info(output_dir, name, split_info.SplitInfo(
-        dataset_name=name, split='', class_names=tuple(class_names),
-        shard_files=tuple(os.path.basename(path) for path in result.files),
-        shard_sizes=result.shard_sizes, dataset_format='image_folder', sources=(image_dir,)))
-    split_info.end_publishing(output_dir, name)
-    return result, list(stream.skipped)
+    result, _, skipped = split_info.write_split(
+        [stream], output_dir, name, num_shards,
+        dict(dataset_name=name, split='', class_names=tuple(class_names),
+             dataset_format='image_folder', sources=(image_dir,)),
+        num_workers=num_workers, show_progress=show_progress, serialize_fn=_serialize)
+    return result, skipped
 
 
 def record_files(dataset_dir, name):
@@ -76,8 +66,7 @@ def _parse(serialized, image_size, crop_size):
     parsed = tf.io.parse_single_example(serialized, {
         ENCODED: tf.io.FixedLenFeature([], tf.string),
         LABEL: tf.io.FixedLenFeature([], tf.int64, default_value=-1)})
-    image = tf.io.decode_image(parsed[ENCODED], channels=3, expand_animations=False)
-    image.set_shape([None, None, 3])
+    image = tfrecord_io.decode_rgb(parsed[ENCODED])
     return image_folder.center_crop_and_resize(image, image_size, crop_size), tf.cast(parsed[LABEL],
                                                                                       tf.int32)
 

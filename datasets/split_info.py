@@ -21,6 +21,7 @@ names travel from here into the checkpoint's JSON. Class ids are 1-based indices
 """
 import dataclasses
 import glob
+import itertools
 import json
 import os
 import re
@@ -28,12 +29,13 @@ from typing import Iterable, Tuple
 
 import tensorflow.compat.v1 as tf
 
+from tf1zoo.datasets import tfrecord_io
 from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.ops import atomic_io
 
 SCHEMA_VERSION = 1
 # The converter's shard names (tfrecord_io.shard_filename); other TFRecords are read as they are.
-_SHARD_NAME = re.compile(r'^(?P<record>.+)-\d{5}-of-\d{5}\.tfrecord$')
+_SHARD_NAME = re.compile(r'^(?P<record>.+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.tfrecord$')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,8 +122,8 @@ def end_publishing(dataset_dir, record_name):
 
 def _complete_by_name(names):
     """Whether shard base names are exactly ``-00000-of-N`` ... ``-(N-1)-of-N`` for one N."""
-    parsed = {tuple(int(part) for part in re.findall(r'-(\d{5})-of-(\d{5})\.tfrecord$', name)[0])
-              for name in names}
+    parsed = {(int(match.group('index')), int(match.group('count')))
+              for match in map(_SHARD_NAME.match, names)}
     counts = {count for _, count in parsed}
     return len(counts) == 1 and {index for index, _ in parsed} == set(range(counts.pop()))
 
@@ -167,3 +169,33 @@ def check_shard_set(files: Iterable[str]):
                   % (len(extra), _names(extra))] if extra else [])
             raise DatasetError(json_path, 'the split is not whole: %s; convert the split again'
                                % '; '.join(problems))
+
+
+def write_split(streams, output_dir, record_name, num_shards, split_fields, num_workers=1,
+                show_progress=True, serialize_fn=None):
+    """Writes the examples of ``streams`` (`tfrecord_io.ExampleStream`s, in turn) as ``record_name``'s
+    shards, then its JSON, whole or not at all: the marker and the old JSON's removal before the
+    first rename (`begin_publishing`), the JSON after the last (`write_split_info`), then the
+    marker's removal. ``split_fields``: the `SplitInfo` fields besides the shards. A run whose every
+    file was skipped as bad is a DatasetError listing them.
+
+    Returns:
+      (`tfrecord_io.WriteResult`, the JSON's path, the skipped files).
+    """
+    try:
+        result = tfrecord_io.write_sharded_tfrecords(
+            itertools.chain.from_iterable(streams), output_dir, record_name, num_shards,
+            num_workers=num_workers, total=sum(len(stream) for stream in streams),
+            show_progress=show_progress, serialize_fn=serialize_fn,
+            before_publish=lambda: begin_publishing(output_dir, record_name))
+    except DatasetError as error:
+        skipped = list(itertools.chain.from_iterable(stream.skipped for stream in streams))
+        if not skipped:
+            raise
+        raise DatasetError(error.path, '%s: all %d files were skipped as bad:\n%s' % (
+            error.problem, len(skipped), tfrecord_io.format_skipped(skipped))) from None
+    info = SplitInfo(shard_files=tuple(os.path.basename(path) for path in result.files),
+                     shard_sizes=result.shard_sizes, **split_fields)
+    path = write_split_info(output_dir, record_name, info)
+    end_publishing(output_dir, record_name)
+    return result, path, list(itertools.chain.from_iterable(stream.skipped for stream in streams))

@@ -11,6 +11,7 @@ in the output directory and renamed only when every shard of the run has been wr
 """
 import collections
 import concurrent.futures
+import contextlib
 import dataclasses
 import glob
 import itertools
@@ -78,6 +79,14 @@ class SkippedFile:
     reason: str
 
 
+def format_skipped(skipped, limit=50):
+    """One indented ``path: reason`` line per skipped file (the first ``limit``, then a count)."""
+    lines = ['  %s: %s' % (item.path, item.reason) for item in skipped[:limit]]
+    if len(skipped) > limit:
+        lines.append('  ... and %d more' % (len(skipped) - limit))
+    return '\n'.join(lines)
+
+
 class ExampleStream:
     """An iterable of ``(ImageRecord, image_bytes)`` that loads examples in parallel, in key order.
 
@@ -133,7 +142,7 @@ def image_format(image_bytes, path='<image bytes>'):
 
 
 class _PipelineDecoder:
-    """The input pipeline's own image decoder (`decode_example`'s ``tf.io.decode_image``) in a graph
+    """The input pipeline's own image decoder (`decode_rgb`) in a graph
     and session of its own, so that the converter refuses exactly the files training could not read
     (OpenCV's decoder tolerates JPEGs whose entropy-coded data is damaged; TensorFlow's does not).
     ``Session.run`` is thread-safe: the converter's loader threads share one instance."""
@@ -146,8 +155,7 @@ class _PipelineDecoder:
         graph = tf.Graph()
         with graph.as_default():
             self._encoded = tf.placeholder(tf.string, [])
-            self._shape = tf.shape(tf.io.decode_image(self._encoded, channels=3,
-                                                      expand_animations=False))
+            self._shape = tf.shape(decode_rgb(self._encoded))
         # One thread per decode, as many decodes at once as there are cores (the loader threads
         # call in parallel; one inter-op thread would serialise them).
         return tf.Session(graph=graph, config=tf.ConfigProto(intra_op_parallelism_threads=1))
@@ -261,6 +269,14 @@ def _flag_tensor(values, num_boxes):
                    lambda: tf.greater(values, 0))
 
 
+def decode_rgb(encoded):
+    """The input pipeline's image decoder: a JPEG or PNG string tensor -> uint8 ``[H, W, 3]`` RGB
+    (the converter checks files with this same call, `read_decodable_image`)."""
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
 def decode_example(serialized):
     """Parses one serialized `tf.train.Example` (a string scalar tensor) into a tensor dict.
 
@@ -272,9 +288,7 @@ def decode_example(serialized):
     parsed = tf.io.parse_single_example(serialized, _feature_spec())
     dense = {key: tf.sparse.to_dense(value) if isinstance(value, tf.SparseTensor) else value
              for key, value in parsed.items()}
-    image = tf.io.decode_image(dense[TfExampleFields.image_encoded], channels=3,
-                               expand_animations=False)
-    image.set_shape([None, None, 3])
+    image = decode_rgb(dense[TfExampleFields.image_encoded])
     boxes = tf.stack([dense[key] for key in _BOX_KEYS], axis=1)
     num_boxes = tf.shape(boxes)[0]
     tensors = {
@@ -295,6 +309,20 @@ def decode_example(serialized):
 _INPUT_ERROR_MARKERS = ('DecodeImage', 'decode_image', 'jpeg::', 'Invalid PNG', 'corrupted record',
                         'truncated record', 'Could not parse example input', 'ParseSingleExample',
                         'ParseExample')
+
+
+@contextlib.contextmanager
+def damaged_records_named(files_fn: Callable[[], Sequence[str]]):
+    """Turns a tf.data pipeline's bare ``DataLossError`` / ``InvalidArgumentError`` over the files
+    ``files_fn()`` lists (called only then) into `find_damaged_record`'s DatasetError naming the
+    shard and the record; other errors pass unchanged."""
+    try:
+        yield
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+        damaged = find_damaged_record(files_fn(), error)
+        if damaged is None:
+            raise
+        raise damaged from None
 
 
 def find_damaged_record(files: Sequence[str], error=None) -> Optional[DatasetError]:

@@ -55,6 +55,11 @@ def save_checkpoint_atomically(session, saver, prefix):
     return prefix
 
 
+def checkpoint_step(prefix):
+    """The global step in a checkpoint prefix's name (``.../model.ckpt-1500`` -> 1500)."""
+    return int(prefix.rsplit('-', 1)[1])
+
+
 def resolve_checkpoint(checkpoint_path):
     """A checkpoint prefix from a prefix or a folder (its latest checkpoint); a clear error otherwise."""
     if tf.gfile.IsDirectory(checkpoint_path):

@@ -17,6 +17,7 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from tf1zoo.engine import checkpoint_info
 from tf1zoo.ops import atomic_io
 
 NONFINITE_PREFIX = 'nonfinite-'
@@ -47,10 +48,6 @@ def _rename_checkpoint(prefix):
     return os.path.join(folder, NONFINITE_PREFIX + base)
 
 
-def _step(prefix):
-    return int(prefix.rsplit('-', 1)[1])
-
-
 def set_aside_diverged_checkpoints(train_dir, nan_step=None):
     """Renames the newest checkpoints of ``train_dir`` back to the newest sound one, and makes that
     one the latest. A checkpoint is unsound when it holds a non-finite value or, ``nan_step`` being
@@ -69,7 +66,7 @@ def set_aside_diverged_checkpoints(train_dir, nan_step=None):
         nonfinite = nonfinite_variables(kept[-1])
         if nonfinite:
             why = '%d variables hold a NaN or an inf' % len(nonfinite)
-        elif nan_step is not None and _step(kept[-1]) >= nan_step:
+        elif nan_step is not None and checkpoint_info.checkpoint_step(kept[-1]) >= nan_step:
             why = 'its variables gave the NaN loss of step %d' % nan_step
         else:
             break

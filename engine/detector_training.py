@@ -163,14 +163,9 @@ def train_detector(data: TrainingData, model: DetectorSetup, train: train_loop.T
     # train dir of another model without a config is refused and left as it was.
     write_config = functools.partial(checkpoint_info.write_json_atomically, os.path.join(
         train.train_dir, checkpoint_info.TRAIN_DIR_FILE), config)
-    try:
+    # A damaged record or an image the decoder refuses: TensorFlow names neither the file nor the
+    # record; they are found and named (the last checkpoint is kept as it was).
+    with tfrecord_io.damaged_records_named(lambda: split.files):
         return train_loop.train(
             train, make_dataset_fn(data, split, config, train.batch_size, train.seed),
             make_model_fn(config, model.weight_decay, model.weights_init), after_restore=write_config)
-    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-        # A damaged record or an image the decoder refuses: TensorFlow names neither the file nor
-        # the record. Find them (the last checkpoint is kept as it was).
-        damaged = tfrecord_io.find_damaged_record(split.files, error)
-        if damaged is None:
-            raise
-        raise damaged from None

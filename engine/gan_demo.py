@@ -13,12 +13,11 @@ The summary (measures, settings, seconds per step) is returned for <work_dir>/de
 """
 import dataclasses
 import os
-import re
 
 import tensorflow.compat.v1 as tf
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.engine import gan_evaluation, gan_sampling, gan_training, train_loop
+from tf1zoo.engine import checkpoint_info, gan_evaluation, gan_sampling, gan_training, train_loop
 from tf1zoo.engine.run_steps import run_step
 
 
@@ -43,7 +42,7 @@ class GanDemoSettings:
 def _checkpoint_steps(train_dir):
     state = tf.train.get_checkpoint_state(train_dir)
     paths = list(state.all_model_checkpoint_paths) if state else []
-    return sorted(int(re.search(r'-(\d+)$', path).group(1)) for path in paths)
+    return sorted(checkpoint_info.checkpoint_step(path) for path in paths)
 
 
 def _train(settings, data_dir, train_dir):
@@ -72,11 +71,12 @@ def _samples(train_dir, samples_dir):
 def _measure(settings, data_dir, classifier_dir, train_dir):
     real = gan_evaluation.load_real_images(os.path.join(data_dir, 'train'),
                                            os.path.join(data_dir, 'test'), settings.image_size)
+    features = gan_evaluation.real_features(classifier_dir, real)
     by_step = {}
     for step in _checkpoint_steps(train_dir):
         prefix = os.path.join(train_dir, 'model.ckpt-%d' % step)
         samples = gan_evaluation.generated_images(prefix, settings.num_samples, seed=settings.seed)
-        by_step[step] = gan_evaluation.feature_distances(classifier_dir, real, samples)
+        by_step[step] = gan_evaluation.feature_distances(classifier_dir, features, samples)
     last = max(by_step)
     return {'fid_by_step': {str(step): round(result['fid'], 3) for step, result in by_step.items()},
             'fid_real_floor': round(by_step[last]['fid_real_floor'], 3),

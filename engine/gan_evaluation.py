@@ -170,17 +170,37 @@ def load_real_images(train_image_dir, test_image_dir, image_size, train_limit=30
     return RealImages(train_images, train_labels, test_images, test_labels, classes)
 
 
-def feature_distances(classifier_dir, real: RealImages, samples):
-    """FID of ``samples`` vs the held-out images and its floor (as many training images vs them),
-    on the classifier's features; and the classifier's held-out accuracy."""
+@dataclasses.dataclass(frozen=True)
+class RealFeatures:
+    """The classifier's view of the real images, computed once for every checkpoint measured: the
+    held-out images' feature statistics, the FID floor and the classifier's held-out accuracy."""
+
+    test_statistics: tuple
+    fid_real_floor: float
+    classifier_test_accuracy: float
+    class_names: Sequence[str]
+
+
+def real_features(classifier_dir, real: RealImages) -> RealFeatures:
     test_features, test_probabilities = classify(classifier_dir, real.test_images)
     # As many training images as held-out ones, spread over the (class-sorted) list: every class.
     spread = np.linspace(0, len(real.train_images) - 1, len(real.test_images)).astype(int)
     floor_features, _ = classify(classifier_dir, real.train_images[spread])
+    return RealFeatures(
+        test_statistics=frechet_distance.gaussian_statistics(test_features),
+        fid_real_floor=frechet_distance.feature_frechet_distance(floor_features, test_features),
+        classifier_test_accuracy=float(np.mean(test_probabilities.argmax(1) == real.test_labels)),
+        class_names=real.class_names)
+
+
+def feature_distances(classifier_dir, real: RealFeatures, samples):
+    """FID of ``samples`` vs the held-out images with its floor (as many training images vs them),
+    on the classifier's features; the classifier's held-out accuracy; mode coverage."""
     sample_features, sample_probabilities = classify(classifier_dir, samples)
-    return {'fid': frechet_distance.feature_frechet_distance(sample_features, test_features),
-            'fid_real_floor': frechet_distance.feature_frechet_distance(floor_features, test_features),
-            'classifier_test_accuracy': float(np.mean(test_probabilities.argmax(1) == real.test_labels)),
+    return {'fid': frechet_distance.frechet_distance(
+                *frechet_distance.gaussian_statistics(sample_features), *real.test_statistics),
+            'fid_real_floor': real.fid_real_floor,
+            'classifier_test_accuracy': real.classifier_test_accuracy,
             'coverage': mode_coverage(sample_probabilities, real.class_names)}
 
 

@@ -7,7 +7,6 @@ are a registered dataset's (``dataset_factory``), a label map's (``datasets.labe
 any dataset name) or, for COCO input under a new name, the JSON's categories.
 """
 import dataclasses
-import itertools
 import os
 from typing import Optional, Tuple
 
@@ -142,30 +141,15 @@ def convert(source: DatasetSource, split, output_dir, paths, num_shards=4, num_w
     check_split(source, split)
     streams = _example_streams(source, split, paths, skip_bad, num_workers)
     record_name = '%s_%s' % (source.dataset_name, split)
-    try:
-        result = tfrecord_io.write_sharded_tfrecords(
-            itertools.chain.from_iterable(streams), output_dir, record_name, num_shards,
-            num_workers=num_workers, total=sum(len(stream) for stream in streams),
-            show_progress=show_progress,
-            before_publish=lambda: split_info.begin_publishing(output_dir, record_name))
-    except tfrecord_io.DatasetError as error:
-        skipped = list(itertools.chain.from_iterable(stream.skipped for stream in streams))
-        if not skipped:
-            raise
-        raise tfrecord_io.DatasetError(error.path, '%s: all %d files were skipped as bad:\n%s' % (
-            error.problem, len(skipped), format_skipped(skipped))) from None
     class_names = streams[0].class_names
-    info = split_info.SplitInfo(
-        dataset_name=source.dataset_name, split=split, class_names=class_names,
-        shard_files=tuple(os.path.basename(path) for path in result.files),
-        shard_sizes=result.shard_sizes, dataset_format=source.dataset_format,
-        sources=tuple(paths))
-    info_path = split_info.write_split_info(output_dir, record_name, info)
-    split_info.end_publishing(output_dir, record_name)
+    result, info_path, skipped = split_info.write_split(
+        streams, output_dir, record_name, num_shards,
+        dict(dataset_name=source.dataset_name, split=split, class_names=class_names,
+             dataset_format=source.dataset_format, sources=tuple(paths)),
+        num_workers=num_workers, show_progress=show_progress)
     return ConversionSummary(dataset_name=source.dataset_name, split=split, class_names=class_names,
                              sources=tuple(paths), files=result.files, shard_sizes=result.shard_sizes,
-                             skipped=tuple(itertools.chain.from_iterable(s.skipped for s in streams)),
-                             info_path=info_path)
+                             skipped=tuple(skipped), info_path=info_path)
 
 
 def convert_named(dataset_name, split, output_dir, label_map_path=None, dataset_format=None,
@@ -189,13 +173,6 @@ def format_summary(summary: ConversionSummary) -> str:
     lines.append('  %s  (classes: %s)' % (summary.info_path, ', '.join(summary.class_names)))
     lines.append('skipped %d files%s' % (len(summary.skipped), ':' if summary.skipped else ''))
     if summary.skipped:
-        lines.append(format_skipped(summary.skipped))
+        lines.append(tfrecord_io.format_skipped(summary.skipped))
     return '\n'.join(lines)
 
-
-def format_skipped(skipped, limit=50):
-    """One indented ``path: reason`` line per skipped file (the first ``limit``, then a count)."""
-    lines = ['  %s: %s' % (item.path, item.reason) for item in skipped[:limit]]
-    if len(skipped) > limit:
-        lines.append('  ... and %d more' % (len(skipped) - limit))
-    return '\n'.join(lines)

@@ -19,7 +19,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 import tqdm
 
-from tf1zoo.engine import checkpoint_recovery
+from tf1zoo.engine import checkpoint_info, checkpoint_recovery
 from tf1zoo.ops import tf_errors
 
 
@@ -352,7 +352,7 @@ def _run_loop(config, scaffold, hooks, train_op, progress):
         raise NaNLossError(_nan_stop_message(config.train_dir, progress.last_step)) from None
     if interrupted is not None:
         latest = tf.train.latest_checkpoint(config.train_dir)
-        raise TrainingInterrupted(int(latest.rsplit('-', 1)[1]) if latest else progress.last_step,
+        raise TrainingInterrupted(checkpoint_info.checkpoint_step(latest) if latest else progress.last_step,
                                   config.train_dir, getattr(interrupted, 'signal_name', 'SIGINT'))
     return progress.last_step
 
@@ -372,10 +372,7 @@ def _monitored_session(config, scaffold, hooks, session_config):
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
         if latest is None:
             raise
-        raise TrainDirError('%s holds %s, which does not restore into this model (%s): another '
-                            'model\'s run? Use a new --train_dir' % (
-                                config.train_dir, os.path.basename(latest),
-                                tf_errors.kernel_message(error))) from None
+        raise _does_not_restore(config.train_dir, latest, tf_errors.kernel_message(error)) from None
 
 
 def _check_checkpoint_fits(train_dir, latest):
@@ -393,9 +390,13 @@ def _check_checkpoint_fits(train_dir, latest):
                                                               variable.shape.as_list())
         else:
             continue
-        raise TrainDirError('%s holds %s, which does not restore into this model (%s): another '
-                            'model\'s run? Use a new --train_dir' % (train_dir, os.path.basename(latest),
-                                                                       problem))
+        raise _does_not_restore(train_dir, latest, problem)
+
+
+def _does_not_restore(train_dir, latest, problem):
+    return TrainDirError('%s holds %s, which does not restore into this model (%s): another '
+                         'model\'s run? Use a new --train_dir' % (train_dir, os.path.basename(latest),
+                                                                    problem))
 
 
 def _nan_stop_message(train_dir, step):

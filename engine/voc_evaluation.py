@@ -13,7 +13,6 @@ import os
 from typing import Optional
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
 from tf1zoo.datasets import (
     dataset_factory,
@@ -121,17 +120,12 @@ def write_checkpoint_results(checkpoint_prefix, settings, images: EvaluationImag
     detections = collections.defaultdict(lambda: ([], [], []))
     ground_truth = collections.defaultdict(dict)
     dataset_fn = _dataset_fn(images, settings, batch_size)
-    try:
+    # TensorFlow names neither the shard nor the record of a damaged input: they are found and named.
+    with tfrecord_io.damaged_records_named(
+            lambda: input_pipeline.list_files(images.tfrecord_pattern) if images.tfrecord_pattern else ()):
         for image in inference.iterate_detections(dataset_fn, settings, checkpoint_prefix,
                                                   **options.keywords()):
             _collect(image, detections, ground_truth, class_names)
-    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-        # TensorFlow names neither the shard nor the record of a damaged input: find them.
-        damaged = (tfrecord_io.find_damaged_record(input_pipeline.list_files(images.tfrecord_pattern),
-                                                   error) if images.tfrecord_pattern else None)
-        if damaged is None:
-            raise
-        raise damaged from None
     by_class = {name: voc_eval.Detections(image_ids=detections[name][0],
                                           scores=np.asarray(detections[name][1], np.float64),
                                           boxes=np.asarray(detections[name][2]).reshape([-1, 4]))

@@ -13,7 +13,7 @@ from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must pr
 # isort: split
 from absl import flags
 
-from tf1zoo.datasets import image_records
+from tf1zoo.datasets import image_records, tfrecord_io
 from tf1zoo.engine import cli
 
 
@@ -40,8 +40,8 @@ def main(values):
     print('%s: wrote %d images in %d shards to %s' % (values.name, result.num_examples,
                                                       len(result.files), values.output_dir))
     print('skipped %d files%s' % (len(skipped), ':' if skipped else ''))
-    for item in skipped:
-        print('  %s: %s' % (item.path, item.reason))
+    if skipped:
+        print(tfrecord_io.format_skipped(skipped))
 
 
 if __name__ == '__main__':

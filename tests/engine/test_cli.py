@@ -8,14 +8,21 @@ from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.engine import cli
 
 
-def _run(main, monkeypatch, capsys):
+def _run_expecting(exception, main, monkeypatch):
+    """Runs ``main`` as a program (restoring the SIGTERM handler it installs); returns the raised
+    ``exception``'s info."""
     monkeypatch.setattr('sys.argv', ['some_script.py'])
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        with pytest.raises(SystemExit) as exited:
+        with pytest.raises(exception) as raised:
             cli.run_as_program(lambda: None, main)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return raised
+
+
+def _run(main, monkeypatch, capsys):
+    exited = _run_expecting(SystemExit, main, monkeypatch)
     return exited.value.code, capsys.readouterr().err
 
 
@@ -46,13 +53,7 @@ def test_a_user_error_is_one_line_and_a_bug_keeps_its_traceback(monkeypatch, cap
     def bug(values):
         raise ZeroDivisionError('a bug')
 
-    monkeypatch.setattr('sys.argv', ['some_script.py'])
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        with pytest.raises(ZeroDivisionError):
-            cli.run_as_program(lambda: None, bug)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    _run_expecting(ZeroDivisionError, bug, monkeypatch)
 
 
 def test_a_value_error_is_one_line_unless_tracebacks_are_asked_for(monkeypatch, capsys):
@@ -63,10 +64,4 @@ def test_a_value_error_is_one_line_unless_tracebacks_are_asked_for(monkeypatch, 
     assert status == 1 and err == ('some_script.py: error: image_size must be 4 x a power of two, '
                                    'got 48\n')
     monkeypatch.setenv(cli.TRACEBACK_VARIABLE, '1')
-    monkeypatch.setattr('sys.argv', ['some_script.py'])
-    previous = signal.getsignal(signal.SIGTERM)
-    try:
-        with pytest.raises(ValueError):
-            cli.run_as_program(lambda: None, bad_setting)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    _run_expecting(ValueError, bad_setting, monkeypatch)
