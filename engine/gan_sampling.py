@@ -1,5 +1,5 @@
 """Samples of a trained DCGAN generator: a grid from fixed z, walks between random z (the paper's
-Figure 4), and the raw samples.
+Figure 4), vector arithmetic on averaged z (its Figure 7), and the raw samples.
 
 The generator is rebuilt from the train dir's model_config.json (`gan_training.gan_config`) and
 restored from its latest checkpoint (or a given one). Batch norm uses its moving statistics
@@ -31,6 +31,7 @@ class SampleRequest:
     seed: int = 0
     batch_statistics: bool = False
     write_pngs: bool = False
+    arithmetic: tuple = None  # ``(a, b, c)``: grid indices of each concept, for mean(a) - mean(b) + mean(c)
 
 
 def load_generator_config(checkpoint_path):
@@ -50,6 +51,50 @@ def walks(rng, num_walks, steps):
     ends = rng.uniform(-1, 1, (num_walks, 1, dcgan.Z_DIM))
     fractions = np.linspace(0.0, 1.0, steps)[None, :, None]
     return (starts + fractions * (ends - starts)).reshape(-1, dcgan.Z_DIM).astype(np.float32)
+
+
+# DCGAN Figure 7: "uniform noise sampled with scale +-0.25 was added to Y to produce the 8 other samples".
+ARITHMETIC_NOISE = 0.25
+ARITHMETIC_NEIGHBOURS = 8
+
+
+def parse_arithmetic(text, grid_size):
+    """``'3,17,22 - 5,9 + 1,40'`` -> ``((3, 17, 22), (5, 9), (1, 40))``: grid indices (row by row from
+    0, below ``grid_size``) of the samples whose z are averaged for each of the three concepts."""
+    parts = text.replace('+', '-').split('-')
+    if text.count('-') != 1 or text.count('+') != 1 or text.index('-') > text.index('+'):
+        raise ValueError('--arithmetic %r is not "A - B + C" (each a comma-separated list of grid '
+                         'indices)' % text)
+    groups = []
+    for part in parts:
+        try:
+            indices = tuple(int(item) for item in part.split(','))
+        except ValueError:
+            raise ValueError('--arithmetic %r: %r is not a comma-separated list of grid indices'
+                             % (text, part.strip())) from None
+        outside = [index for index in indices if not 0 <= index < grid_size]
+        if outside:
+            raise ValueError('--arithmetic %r: indices %s are outside the grid (0 to %d)'
+                             % (text, outside, grid_size - 1))
+        groups.append(indices)
+    return tuple(groups)
+
+
+def arithmetic_z(grid_z, groups, rng):
+    """The z of Figure 7 as rows: for each concept, its exemplars' z then their mean; last, Y =
+    mean(a) - mean(b) + mean(c) then ``ARITHMETIC_NEIGHBOURS`` points Y + U(-0.25, 0.25)."""
+    rows = [np.concatenate([grid_z[list(group)], grid_z[list(group)].mean(axis=0, keepdims=True)])
+            for group in groups]
+    result = rows[0][-1] - rows[1][-1] + rows[2][-1]
+    noise = rng.uniform(-ARITHMETIC_NOISE, ARITHMETIC_NOISE, (ARITHMETIC_NEIGHBOURS, dcgan.Z_DIM))
+    rows.append(np.concatenate([result[None], result + noise]))
+    return [row.astype(np.float32) for row in rows]
+
+
+def _rows_picture(rows_of_images):
+    """Rows of uint8 ``[n_i, h, w, c]`` -> one picture, short rows padded with black on the right."""
+    columns = max(len(row) for row in rows_of_images)
+    return np.concatenate([tile(row, columns) for row in rows_of_images])
 
 
 def generate(prefix, config, z, batch_statistics=False, batch_size=64):
@@ -87,8 +132,10 @@ def _write_png(path, picture):
 
 
 def write_samples(checkpoint_path, output_dir, request: SampleRequest = SampleRequest()):
-    """Writes ``grid.png``, ``walks.png`` (one walk per row), ``samples.npz`` (``images``, ``z``) and,
-    with ``write_pngs``, ``samples/<i>.png``; returns the paths written."""
+    """Writes ``grid.png``, ``walks.png`` (one walk per row), ``samples.npz`` (``images``, ``z``),
+    with ``arithmetic`` ``arithmetic.png`` (a row per concept: its samples then the image of
+    their mean z; the last row Y then its neighbours) and with ``write_pngs`` ``samples/<i>.png``;
+    returns the paths written."""
     prefix, config = load_generator_config(checkpoint_path)
     rng = np.random.default_rng(request.seed)
     grid_z = rng.uniform(-1, 1, (request.grid_side ** 2, dcgan.Z_DIM)).astype(np.float32)
@@ -98,9 +145,17 @@ def write_samples(checkpoint_path, output_dir, request: SampleRequest = SampleRe
                       request.batch_statistics)
     grid, walk, samples = np.split(images, [len(grid_z), len(grid_z) + len(walk_z)])
     os.makedirs(output_dir, exist_ok=True)
+    if request.arithmetic:
+        rows = arithmetic_z(grid_z, request.arithmetic, rng)
+        pictures = generate(prefix, config, np.concatenate(rows), request.batch_statistics)
+        path = os.path.join(output_dir, 'arithmetic.png')
+        _write_png(path, _rows_picture(np.split(pictures, np.cumsum([len(row) for row in rows])[:-1])))
+        written_arithmetic = {'arithmetic': path}
+    else:
+        written_arithmetic = {}
     written = {'grid': os.path.join(output_dir, 'grid.png'),
                'walks': os.path.join(output_dir, 'walks.png'),
-               'samples': os.path.join(output_dir, 'samples.npz')}
+               'samples': os.path.join(output_dir, 'samples.npz'), **written_arithmetic}
     _write_png(written['grid'], tile(grid, request.grid_side))
     _write_png(written['walks'], tile(walk, request.walk_steps))
     temp = atomic_io.temp_path_beside(written['samples'])

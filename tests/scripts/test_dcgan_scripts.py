@@ -80,6 +80,35 @@ def test_samples_grid_walks_and_raw_samples(centred, tmp_path):
         assert first.read() == second.read()
 
 
+def test_vector_arithmetic_on_grid_samples(centred, tmp_path):
+    train_dir = str(tmp_path / 'train')
+    _train(os.path.join(centred, 'train'), train_dir)
+    values = cli.parse(sample_dcgan.define_flags, checkpoint_path=train_dir,
+                       output_dir=str(tmp_path / 'out'), grid_side=3, num_walks=1, walk_steps=2,
+                       num_samples=1, arithmetic='0,1 - 2 + 3,4,5')
+    picture = cv2.cvtColor(cv2.imread(sample_dcgan.run(values)['arithmetic']), cv2.COLOR_BGR2RGB)
+    # Rows: A (2 samples + mean), B (1 + mean), C (3 + mean), then Y and its 8 neighbours.
+    assert picture.shape == (4 * 16, 9 * 16, 3)
+
+    def cell(row, column):
+        return picture[16 * row:16 * (row + 1), 16 * column:16 * (column + 1)]
+
+    grid_z = np.random.default_rng(0).uniform(-1, 1, (9, dcgan.Z_DIM)).astype(np.float32)
+    y = grid_z[[0, 1]].mean(0) - grid_z[2] + grid_z[[3, 4, 5]].mean(0)
+    prefix, config = gan_sampling.load_generator_config(train_dir)
+    expected = gan_sampling.generate(prefix, config, np.stack([grid_z[1], grid_z[[0, 1]].mean(0), y]))
+    for (row, column), image in zip([(0, 1), (0, 2), (3, 0)], expected):
+        np.testing.assert_allclose(cell(row, column), image, atol=1)  # one grey level: float sums
+    assert not cell(1, 2).any()  # short rows are padded with black
+    rows = gan_sampling.arithmetic_z(grid_z, ((0, 1), (2,), (3, 4, 5)), np.random.default_rng(1))
+    assert [len(row) for row in rows] == [3, 2, 4, 9]
+    assert np.abs(rows[3][1:] - y).max() <= gan_sampling.ARITHMETIC_NOISE
+    for text, message in (('0,1 + 2 - 3', 'is not "A - B \\+ C"'), ('0 - x + 1', "'x' is not"),
+                          ('0 - 9 + 1', r'indices \[9\] are outside the grid \(0 to 8\)')):
+        with pytest.raises(ValueError, match=message):
+            gan_sampling.parse_arithmetic(text, 9)
+
+
 def test_mnist_trains_a_grayscale_32_pixel_dcgan(tmp_path):
     import struct
     digits = np.random.default_rng(0).integers(0, 256, (8, 28, 28)).astype(np.uint8)
