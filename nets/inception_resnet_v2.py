@@ -74,6 +74,34 @@ _BLOCK8 = ([_conv(192, 1, 'Conv2d_1x1')],
             _conv(256, [3, 1], 'Conv2d_0c_3x1')])
 
 
+def _stem(padding):
+    return (_conv(32, 3, 'Conv2d_1a_3x3', 2, padding), _conv(32, 3, 'Conv2d_2a_3x3', 1, padding),
+            _conv(64, 3, 'Conv2d_2b_3x3'), _pool('max', 'MaxPool_3a_3x3', 2, padding),
+            _conv(80, 1, 'Conv2d_3b_1x1', 1, padding), _conv(192, 3, 'Conv2d_4a_3x3', 1, padding),
+            _pool('max', 'MaxPool_5a_3x3', 2, padding))
+
+
+_MIXED_5B = ([_conv(96, 1, 'Conv2d_1x1')],
+             [_conv(48, 1, 'Conv2d_0a_1x1'), _conv(64, 5, 'Conv2d_0b_5x5')],
+             [_conv(64, 1, 'Conv2d_0a_1x1'), _conv(96, 3, 'Conv2d_0b_3x3'), _conv(96, 3, 'Conv2d_0c_3x3')],
+             [_pool('avg', 'AvgPool_0a_3x3', 1, 'SAME'), _conv(64, 1, 'Conv2d_0b_1x1')])
+
+
+def _mixed_6a(stride, padding):  # Reduction-A
+    return ([_conv(384, 3, 'Conv2d_1a_3x3', stride, padding)],
+            [_conv(256, 1, 'Conv2d_0a_1x1'), _conv(256, 3, 'Conv2d_0b_3x3'),
+             _conv(384, 3, 'Conv2d_1a_3x3', stride, padding)],
+            [_pool('max', 'MaxPool_1a_3x3', stride, padding)])
+
+
+def _mixed_7a(stride, padding):  # Reduction-B
+    return ([_conv(256, 1, 'Conv2d_0a_1x1'), _conv(384, 3, 'Conv2d_1a_3x3', stride, padding)],
+            [_conv(256, 1, 'Conv2d_0a_1x1'), _conv(288, 3, 'Conv2d_1a_3x3', stride, padding)],
+            [_conv(256, 1, 'Conv2d_0a_1x1'), _conv(288, 3, 'Conv2d_0b_3x3'),
+             _conv(320, 3, 'Conv2d_1a_3x3', stride, padding)],
+            [_pool('max', 'MaxPool_1a_3x3', stride, padding)])
+
+
 def _residual_block(net, branches, scale, depth, activation_fn=tf.nn.relu, scope=None):
     """net + scale * up(concat(branches)), then the activation (none for the final Block8)."""
     with tf.variable_scope(scope):
@@ -124,30 +152,19 @@ def inception_resnet_v2_base(inputs, final_endpoint='Conv2d_7b_1x1', output_stri
         with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d], stride=1, padding='SAME'):
             # The stem (the paper's Figure 3, as slim builds it).
             net = inputs
-            for layer in (_conv(32, 3, 'Conv2d_1a_3x3', 2, padding), _conv(32, 3, 'Conv2d_2a_3x3', 1, padding),
-                          _conv(64, 3, 'Conv2d_2b_3x3'), _pool('max', 'MaxPool_3a_3x3', 2, padding),
-                          _conv(80, 1, 'Conv2d_3b_1x1', 1, padding), _conv(192, 3, 'Conv2d_4a_3x3', 1, padding),
-                          _pool('max', 'MaxPool_5a_3x3', 2, padding)):
+            for layer in _stem(padding):
                 net = _run_branch(net, [layer], depth)
                 if done(layer[-1], net):
                     return net, end_points
             with tf.variable_scope('Mixed_5b'):
-                net = _mixed(net, ([_conv(96, 1, 'Conv2d_1x1')],
-                                   [_conv(48, 1, 'Conv2d_0a_1x1'), _conv(64, 5, 'Conv2d_0b_5x5')],
-                                   [_conv(64, 1, 'Conv2d_0a_1x1'), _conv(96, 3, 'Conv2d_0b_3x3'),
-                                    _conv(96, 3, 'Conv2d_0c_3x3')],
-                                   [_pool('avg', 'AvgPool_0a_3x3', 1, 'SAME'), _conv(64, 1, 'Conv2d_0b_1x1')]),
-                             depth)
+                net = _mixed(net, _MIXED_5B, depth)
             if done('Mixed_5b', net):
                 return net, end_points
             net = _repeat(net, repeats[0], _BLOCK35, BLOCK35_SCALE, depth, 'Repeat', 'block35')
             # Reduction-A; at output stride 8 it keeps the resolution and later layers dilate.
             stride, rate = (1, 2) if output_stride == 8 else (2, 1)
             with tf.variable_scope('Mixed_6a'):
-                net = _mixed(net, ([_conv(384, 3, 'Conv2d_1a_3x3', stride, padding)],
-                                   [_conv(256, 1, 'Conv2d_0a_1x1'), _conv(256, 3, 'Conv2d_0b_3x3'),
-                                    _conv(384, 3, 'Conv2d_1a_3x3', stride, padding)],
-                                   [_pool('max', 'MaxPool_1a_3x3', stride, padding)]), depth)
+                net = _mixed(net, _mixed_6a(stride, padding), depth)
             if done('Mixed_6a', net):
                 return net, end_points
             with slim.arg_scope([slim.conv2d], rate=rate):
@@ -157,11 +174,7 @@ def inception_resnet_v2_base(inputs, final_endpoint='Conv2d_7b_1x1', output_stri
             # Reduction-B; below output stride 32 it keeps the resolution and later layers dilate.
             stride = 1 if output_stride <= 16 else 2
             with slim.arg_scope([slim.conv2d], rate=rate), tf.variable_scope('Mixed_7a'):
-                net = _mixed(net, ([_conv(256, 1, 'Conv2d_0a_1x1'), _conv(384, 3, 'Conv2d_1a_3x3', stride, padding)],
-                                   [_conv(256, 1, 'Conv2d_0a_1x1'), _conv(288, 3, 'Conv2d_1a_3x3', stride, padding)],
-                                   [_conv(256, 1, 'Conv2d_0a_1x1'), _conv(288, 3, 'Conv2d_0b_3x3'),
-                                    _conv(320, 3, 'Conv2d_1a_3x3', stride, padding)],
-                                   [_pool('max', 'MaxPool_1a_3x3', stride, padding)]), depth)
+                net = _mixed(net, _mixed_7a(stride, padding), depth)
             if done('Mixed_7a', net):
                 return net, end_points
             rate *= 2 if stride == 1 else 1
@@ -192,8 +205,8 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True, dropout_keep
                     aux = slim.avg_pool2d(end_points['PreAuxLogits'], 5, stride=3, padding='VALID',
                                           scope='Conv2d_1a_3x3')
                     aux = slim.conv2d(aux, scaled_depth(128, depth_multiplier), 1, scope='Conv2d_1b_1x1')
-                    aux = slim.conv2d(aux, scaled_depth(768, depth_multiplier), aux.shape.as_list()[1:3],
-                                      padding='VALID', scope='Conv2d_2a_5x5')
+                    aux = slim.conv2d(aux, scaled_depth(768, depth_multiplier),
+                                      aux.shape.as_list()[1:3], padding='VALID', scope='Conv2d_2a_5x5')
                     aux = slim.fully_connected(slim.flatten(aux), num_classes, activation_fn=None,
                                                scope='Logits')
                     end_points['AuxLogits'] = aux
