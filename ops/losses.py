@@ -108,3 +108,21 @@ def ohem_top_k(loss, k, scope=None):
         _, indices = tf.math.top_k(loss, k=tf.minimum(tf.cast(k, tf.int32), num), sorted=True)
         mask = tf.cast(tf.scatter_nd(indices[:, None], tf.ones_like(indices), [num]), tf.bool)
         return indices, mask
+
+
+def ohem_select_with_nms(loss, boxes, k, nms_iou=0.7, scope=None):
+    """OHEM as its paper (Shrivastava et al. 2016, sec. 4.1) and the R-FCN issue define it: greedy
+    NMS among the RoIs by loss (an RoI overlapping a harder one by more than ``nms_iou`` is
+    dropped, so that one region is not counted several times), then the ``k`` hardest.
+
+    Args:
+      loss: float32 ``[N]`` per-RoI loss (its gradient is not used); boxes: float32 ``[N, 4]``.
+
+    Returns:
+      (indices int32 ``[min(k, kept)]`` by decreasing loss, mask bool ``[N]``).
+    """
+    with tf.name_scope(scope, 'OhemSelectWithNms', [loss, boxes]):
+        loss = tf.stop_gradient(tf.convert_to_tensor(loss, tf.float32))
+        indices = tf.image.non_max_suppression(tf.stop_gradient(boxes), loss, k, nms_iou)
+        mask = tf.scatter_nd(indices[:, None], tf.ones_like(indices), tf.shape(loss))
+        return indices, tf.cast(mask, tf.bool)
