@@ -61,6 +61,8 @@ class RfcnDetector:
       train_proposals, test_proposals: `ProposalSettings`.
       ohem_batch_size, ohem_nms_iou: OHEM's B and its NMS among RoIs by loss.
       postprocess_defaults: `post_processing.multiclass_nms` arguments.
+      anchor_base_size: anchors of 0.5, 1 and 2 times this side in pixels (the paper's 256:
+        128, 256, 512), at ratios 1:2, 1:1, 2:1.
       seed: of the RPN's random 256-anchor sample.
     """
 
@@ -68,7 +70,7 @@ class RfcnDetector:
                  repeats=inception_resnet_v2.DEFAULT_REPEATS, weight_decay=0.0005,
                  train_proposals=ProposalSettings(), test_proposals=ProposalSettings(),
                  ohem_batch_size=OHEM_BATCH_SIZE, ohem_nms_iou=OHEM_NMS_IOU,
-                 postprocess_defaults=None, seed=None):
+                 postprocess_defaults=None, anchor_base_size=256, seed=None):
         self.num_classes = num_classes
         self.k = k
         self._depth_multiplier = depth_multiplier
@@ -78,6 +80,7 @@ class RfcnDetector:
         self.ohem_batch_size, self.ohem_nms_iou = ohem_batch_size, ohem_nms_iou
         self.postprocess_defaults = dict(POSTPROCESS_DEFAULTS, **(postprocess_defaults or {}))
         self._seed = seed
+        self.anchor_base_size = anchor_base_size
 
     def predict(self, images, is_training):
         """Runs the net on ``[1, height, width, 3]`` images.
@@ -94,6 +97,7 @@ class RfcnDetector:
         image_shape = (tf.shape(images)[1], tf.shape(images)[2])
         map_shape = tf.shape(end_points['objectness'])
         anchors = anchor_generator.grid_anchors((map_shape[1], map_shape[2]), image_shape,
+                                                base_size=self.anchor_base_size,
                                                 stride=rfcn_inception_resnet.FEATURE_STRIDE)
         predictions = {'objectness': tf.reshape(end_points['objectness'], [-1, 2]),
                        'box_codes': tf.reshape(end_points['box_codes'], [-1, 4]),
