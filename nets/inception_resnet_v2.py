@@ -221,13 +221,14 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True, dropout_keep
 
 
 def inception_resnet_v2_arg_scope(weight_decay=0.00004, batch_norm_decay=0.9997,
-                                  batch_norm_epsilon=0.001, is_training=None):
+                                  batch_norm_epsilon=0.001, is_training=None, batch_norm_trainable=True):
     """slim's defaults: L2 weight decay 4e-5 on weights and biases, ReLU, batch norm (decay 0.9997,
     epsilon 1e-3, no gamma) after every convolution; ``is_training`` (if given) sets batch norm's
-    mode, e.g. False to freeze it for detection at batch 1."""
+    mode, and ``batch_norm_trainable=False`` with ``is_training=False`` freezes it wholly (its beta
+    too), as detectors trained at one image per step do."""
     regularizer = slim.l2_regularizer(weight_decay)
     batch_norm_params = {'decay': batch_norm_decay, 'epsilon': batch_norm_epsilon, 'scale': False,
-                         'fused': True}
+                         'fused': True, 'trainable': batch_norm_trainable}
     if is_training is not None:
         batch_norm_params['is_training'] = is_training
     with slim.arg_scope([slim.conv2d, slim.fully_connected], weights_regularizer=regularizer,

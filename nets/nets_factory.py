@@ -8,8 +8,11 @@ from typing import Callable, Mapping, Tuple
 
 from tf1zoo.nets import (
     darknet_layers,
+    inception_resnet_v2,
     refinedet320,
     refinedet_detector,
+    rfcn_detector,
+    rfcn_inception_resnet,
     single_shot_detector,
     ssd_vgg_300,
     yolo_detector,
@@ -88,6 +91,22 @@ _build_refinedet320 = _detector_builder(
     objectness_threshold=refinedet320.OBJECTNESS_THRESHOLD)
 
 
+def _build_rfcn(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
+                weights_init='xavier', batch_norm=False, winograd_tile_size=None,
+                k=rfcn_inception_resnet.DEFAULT_K, anchor_base_size=256,
+                repeats=inception_resnet_v2.DEFAULT_REPEATS):
+    """R-FCN on Inception-ResNet-v2: ``k`` bins per side (the paper's 7), anchors of 0.5, 1, 2 x
+    ``anchor_base_size`` pixels, ``repeats`` of the backbone's blocks (thin test nets). NHWC only;
+    the new layers' initialisation is the release's (``weights_init`` does not apply); the
+    backbone's batch norm is frozen (``batch_norm`` does not apply); no Winograd."""
+    del weights_init, batch_norm
+    if data_format != 'NHWC' or winograd_tile_size:
+        raise ValueError('rfcn_inception_resnet runs NHWC without Winograd')
+    return rfcn_detector.RfcnDetector(num_classes, k=k, depth_multiplier=depth_multiplier,
+                                      repeats=tuple(repeats), weight_decay=weight_decay,
+                                      anchor_base_size=anchor_base_size)
+
+
 MODELS = {
     'ssd_vgg_300': ModelSpec(
         build=_build_ssd_vgg_300, preprocessing_name='ssd_300', image_size=300,
@@ -102,6 +121,12 @@ MODELS = {
         default_convention=image_conventions.DARKNET_RGB, backbone_scope='yolo_v1',
         head_scopes=yolo_v1.HEAD_SCOPES,
         display_postprocess=yolo_v1.DISPLAY_POSTPROCESS),
+    # image_size: the shorter side (any aspect ratio; the longer side at most 1000).
+    'rfcn_inception_resnet': ModelSpec(
+        build=_build_rfcn, preprocessing_name='rfcn_600', image_size=600,
+        default_convention=image_conventions.INCEPTION_RGB,
+        backbone_scope=rfcn_inception_resnet.BACKBONE_SCOPE,
+        head_scopes=(rfcn_inception_resnet.HEAD_SCOPE,)),
 }
 
 

@@ -53,7 +53,8 @@ def rfcn_inception_resnet(inputs, num_classes, k=DEFAULT_K, num_anchors=NUM_ANCH
       num_classes: classes including the background (C + 1).
       k: position-sensitive bins per side (the paper: 7; the seed port: 3).
       depth_multiplier, repeats: thin the backbone (and the new layers) for tests.
-      train_batch_norm: batch norm's batch statistics (False: frozen, its moving averages).
+      train_batch_norm: batch norm's batch statistics and a trainable beta (False: frozen wholly,
+        its moving averages and beta as loaded, as the release's use_global_stats and lr_mult 0).
 
     Returns:
       (class_maps ``[batch, h, w, k*k*num_classes]``, end_points with ``objectness`` ``[batch, h,
@@ -62,7 +63,8 @@ def rfcn_inception_resnet(inputs, num_classes, k=DEFAULT_K, num_anchors=NUM_ANCH
       ceil(input / 16).
     """
     with slim.arg_scope(inception_resnet_v2.inception_resnet_v2_arg_scope(
-            weight_decay=weight_decay, is_training=train_batch_norm)):
+            weight_decay=weight_decay, is_training=train_batch_norm,
+            batch_norm_trainable=train_batch_norm)):
         features, end_points = inception_resnet_v2.inception_resnet_v2_base(
             inputs, output_stride=FEATURE_STRIDE, align_feature_maps=True,
             depth_multiplier=depth_multiplier, repeats=repeats)

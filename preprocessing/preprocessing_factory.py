@@ -9,7 +9,7 @@ maps a decoded tensor dict (uint8 RGB image, normalised ``[ymin, xmin, ymax, xma
 import functools
 
 from tf1zoo.ops import image_conventions
-from tf1zoo.preprocessing import ssd_augmentation, yolo_preprocessing
+from tf1zoo.preprocessing import rfcn_preprocessing, ssd_augmentation, yolo_preprocessing
 
 
 def _ssd_preprocess(tensor_dict, is_training, convention=image_conventions.CAFFE_BGR, seed=None,
@@ -29,6 +29,16 @@ def _yolo_preprocess(tensor_dict, is_training, convention=image_conventions.DARK
         return yolo_preprocessing.yolo_train_preprocess(tensor_dict, output_size, convention, seed=seed,
                                                         hue=hue, jitter=jitter)
     return yolo_preprocessing.yolo_eval_preprocess(tensor_dict, output_size, convention)
+
+
+def _rfcn_preprocess(tensor_dict, is_training, convention=image_conventions.INCEPTION_RGB, seed=None,
+                     shorter_side=rfcn_preprocessing.SHORTER_SIDE,
+                     longer_cap=rfcn_preprocessing.LONGER_CAP):
+    """R-FCN's flip and shorter-side resize (any aspect ratio), or the resize alone."""
+    if is_training:
+        return rfcn_preprocessing.rfcn_train_preprocess(tensor_dict, shorter_side, longer_cap,
+                                                        convention, seed=seed)
+    return rfcn_preprocessing.rfcn_eval_preprocess(tensor_dict, shorter_side, longer_cap, convention)
 
 
 # SSD's first batch sampler alone: the whole image, never a crop.
@@ -58,6 +68,10 @@ _PREPROCESSING = {
     # Without the jittered crop (flip and HSV only): for the embedded shapes, whose class is the
     # whole outline (see ssd_300_whole_image).
     'yolo_448_whole_image': functools.partial(_yolo_preprocess, output_size=448, jitter=0.0),
+    # R-FCN (Dai et al. 2016, sec. 4.1): shorter side 600, longer at most 1000; rfcn_160 for the
+    # embedded data's small images and CPU tests.
+    'rfcn_600': functools.partial(_rfcn_preprocess, shorter_side=600, longer_cap=1000),
+    'rfcn_160': functools.partial(_rfcn_preprocess, shorter_side=160, longer_cap=267),
 }
 
 KNOWN_PREPROCESSING = tuple(sorted(_PREPROCESSING))

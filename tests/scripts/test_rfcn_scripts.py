@@ -1,0 +1,75 @@
+"""train_rfcn.py on the shared loop: one image per step at its own aspect ratio (rfcn_160 on the
+embedded shapes), resume, the model's JSON, the release's schedules; rfcn preprocessing's sizes."""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+import tiny_shapes
+
+from tf1zoo.engine import cli
+from tf1zoo.nets import nets_factory
+from tf1zoo.preprocessing import rfcn_preprocessing
+from tf1zoo.scripts import train_rfcn
+
+
+@pytest.fixture(scope='module')
+def records(tmp_path_factory):
+    return tiny_shapes.make_tiny_records(str(tmp_path_factory.mktemp('rfcn_pipeline')), num_test=1,
+                                         seed=5)
+
+
+def test_train_resume_and_the_models_json(records):
+    train_dir = os.path.join(records['root'], 'train')
+    flag_values = dict(dataset_name='shapes', dataset_dir=records['records'], train_dir=train_dir,
+                       depth_multiplier=1 / 16, repeats=['1', '1', '1'], k=3, anchor_base_size=48,
+                       preprocessing_name='rfcn_160', schedule='none', progress=False)
+    assert tiny_shapes.run_training(train_rfcn, max_steps=2, **flag_values) == 2
+    assert tiny_shapes.run_training(train_rfcn, max_steps=3, **flag_values) == 3  # resumes
+    with open(os.path.join(train_dir, 'model_config.json')) as config:
+        config = json.load(config)
+    assert config['model_name'] == 'rfcn_inception_resnet'
+    assert config['input_convention'] == 'inception_rgb'
+    assert config['model_options'] == {'k': 3, 'anchor_base_size': 48, 'repeats': [1, 1, 1]}
+    # The backbone's batch norm is frozen: its beta is not trained.
+    reader = tf.train.load_checkpoint(train_dir)
+    assert not [name for name in reader.get_variable_to_shape_map() if name.endswith('/Momentum')
+                and '/BatchNorm/' in name]
+    with pytest.raises(Exception, match='--batch_size must be 1'):
+        train_rfcn.main(cli.parse(train_rfcn.define_flags, batch_size=2, **flag_values))
+
+
+def test_defaults_are_the_papers():
+    values = cli.parse(train_rfcn.define_flags, dataset_dir='unused', train_dir='unused')
+    assert (values.batch_size, values.learning_rate, values.momentum, values.weight_decay, values.k) == (
+        1, 1e-3, 0.9, 5e-4, 7)
+    assert train_rfcn.SCHEDULES['voc'] == (220000, 160000)
+    spec = nets_factory.get_model_spec('rfcn_inception_resnet')
+    assert (spec.preprocessing_name, spec.backbone_scope, spec.head_scopes) == (
+        'rfcn_600', 'InceptionResnetV2', ('RFCN',))
+
+
+@pytest.mark.parametrize('shape,expected', [((375, 500), (600, 800)), ((500, 375), (800, 600)),
+                                            ((200, 1000), (200, 1000)), ((480, 640), (600, 800)),
+                                            ((100, 333), (300, 1000)), ((99, 1001), (99, 1000))])
+def test_shorter_side_600_longer_at_most_1000(shape, expected):
+    with tf.Graph().as_default(), tf.Session() as session:
+        assert tuple(session.run(rfcn_preprocessing.resized_shape(*shape))) == expected
+
+
+def test_the_training_flip_moves_boxes_with_the_image():
+    image = np.zeros((4, 8, 3), np.uint8)
+    image[:, :2] = 255  # the left quarter
+    boxes = np.array([[0.0, 0.0, 1.0, 0.25]], np.float32)
+    flipped = set()
+    with tf.Graph().as_default(), tf.Session() as session:
+        for seed in range(6):
+            out = session.run(rfcn_preprocessing.rfcn_train_preprocess(
+                {'image': tf.constant(image), 'groundtruth_boxes': tf.constant(boxes)},
+                shorter_side=4, longer_cap=8, seed=seed))
+            bright_left = out['image'][:, 0, 0].mean() > 0
+            box = tuple(out['groundtruth_boxes'][0].round(3))
+            assert box == ((0.0, 0.0, 1.0, 0.25) if bright_left else (0.0, 0.75, 1.0, 1.0))
+            flipped.add(bright_left)
+    assert flipped == {True, False}
