@@ -16,6 +16,9 @@ starts from slim's ImageNet checkpoint (``--checkpoint_path``; the new layers un
 excluded), its batch norm frozen. Resume, Ctrl-C, the NaN guard, progress, summaries and
 model_config.json are the shared loop's.
 """
+from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+
+# isort: split
 import dataclasses
 
 import tensorflow.compat.v1 as tf
@@ -23,7 +26,6 @@ from absl import flags
 
 from tf1zoo.engine import cli, detector_training, training_flags
 from tf1zoo.nets import rfcn_inception_resnet
-from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
 MODEL_NAME = 'rfcn_inception_resnet'
 # (max_steps, the step of the drop to 1e-4) in steps of one image.
