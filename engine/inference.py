@@ -154,8 +154,14 @@ def _eval_preprocess_fn(settings):
                                           convention=settings['input_convention'])
 
 
+def _batch_size(settings, batch_size):
+    """The model's own images per batch where it fixes one (R-FCN: 1, images of any size)."""
+    return nets_factory.get_model_spec(settings['model_name']).images_per_batch or batch_size
+
+
 def image_files_dataset(paths, source_ids, settings, batch_size):
     """Batches of evaluation-preprocessed images read from files (JPEG, PNG, BMP)."""
+    batch_size = _batch_size(settings, batch_size)
     preprocess = _eval_preprocess_fn(settings)
 
     def load(path, source_id):
@@ -173,6 +179,7 @@ def image_files_dataset(paths, source_ids, settings, batch_size):
 
 def tfrecord_dataset(files, settings, batch_size):
     """Batches of evaluation-preprocessed TFRecord examples, ground truth included (padded)."""
+    batch_size = _batch_size(settings, batch_size)
     return input_pipeline.build_dataset(list(files), batch_size, _eval_preprocess_fn(settings),
                                         is_training=False, num_epochs=1, drop_remainder=False)
 

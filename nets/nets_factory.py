@@ -4,7 +4,7 @@ A script holds a model name (``--model_name=ssd_vgg_300``); everything it needs 
 evaluate or convert that model comes from here, so adding a model is one `ModelSpec` entry.
 """
 import dataclasses
-from typing import Callable, Mapping, Tuple
+from typing import Callable, Mapping, Optional, Tuple
 
 from tf1zoo.nets import (
     darknet_layers,
@@ -36,6 +36,7 @@ class ModelSpec:
       ``--checkpoint_exclude_scopes`` to use with slim's ``vgg_16.ckpt`` adds the fc layers).
     display_postprocess: post-processing that detect.py uses for pictures where it differs from the
       evaluation defaults (YOLO v1: darknet's test threshold 0.2 and NMS 0.4).
+    images_per_batch: the batch size inference must use where the model fixes it (R-FCN: 1).
 
     ``model_options`` are what a checkpoint's JSON records beyond the common settings (a converted
     darknet cfg's layer table); ``build`` raises TypeError for options the model does not take.
@@ -48,6 +49,8 @@ class ModelSpec:
     backbone_scope: str
     head_scopes: Tuple[str, ...]
     display_postprocess: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    # Images per batch where the model needs a fixed count (R-FCN: 1, images of any size).
+    images_per_batch: Optional[int] = None
 
 
 def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detector_options):
@@ -126,7 +129,7 @@ MODELS = {
         build=_build_rfcn, preprocessing_name='rfcn_600', image_size=600,
         default_convention=image_conventions.INCEPTION_RGB,
         backbone_scope=rfcn_inception_resnet.BACKBONE_SCOPE,
-        head_scopes=(rfcn_inception_resnet.HEAD_SCOPE,)),
+        head_scopes=(rfcn_inception_resnet.HEAD_SCOPE,), images_per_batch=1),
 }
 
 

@@ -11,7 +11,8 @@ import tiny_shapes
 from tf1zoo.engine import cli
 from tf1zoo.nets import nets_factory
 from tf1zoo.preprocessing import rfcn_preprocessing
-from tf1zoo.scripts import train_rfcn
+from tf1zoo.datasets import synthetic_shapes
+from tf1zoo.scripts import detect, eval_voc, train_rfcn
 
 
 @pytest.fixture(scope='module')
@@ -20,7 +21,7 @@ def records(tmp_path_factory):
                                          seed=5)
 
 
-def test_train_resume_and_the_models_json(records):
+def test_train_resume_evaluate_and_detect(records):
     train_dir = os.path.join(records['root'], 'train')
     flag_values = dict(dataset_name='shapes', dataset_dir=records['records'], train_dir=train_dir,
                        depth_multiplier=1 / 16, repeats=['1', '1', '1'], k=3, anchor_base_size=48,
@@ -38,6 +39,19 @@ def test_train_resume_and_the_models_json(records):
                 and '/BatchNorm/' in name]
     with pytest.raises(Exception, match='--batch_size must be 1'):
         train_rfcn.main(cli.parse(train_rfcn.define_flags, batch_size=2, **flag_values))
+    # eval_voc.py and detect.py pick R-FCN from the JSON and run it one image at a time (any size),
+    # whatever --batch_size says.
+    metrics = eval_voc.run(cli.parse(
+        eval_voc.define_flags, checkpoint_path=train_dir, split='test', voc_dir=records['voc_dir'],
+        results_dir=os.path.join(records['root'], 'eval'), batch_size=8))
+    assert set(metrics['voc07_11point']['ap']) == set(synthetic_shapes.CLASS_NAMES)
+    image = os.path.join(records['voc_dir'], 'JPEGImages', sorted(os.listdir(
+        os.path.join(records['voc_dir'], 'JPEGImages')))[0])
+    found = detect.run(cli.parse(detect.define_flags, checkpoint_path=train_dir, images=image,
+                                 output_dir=os.path.join(records['root'], 'detect'),
+                                 write_images=False, batch_size=4))
+    (detections,) = found.values()
+    assert all(0 <= value <= 1 for detection in detections for value in detection['box'])
 
 
 def test_defaults_are_the_papers():
