@@ -8,10 +8,10 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tiny_shapes
 
+from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.engine import cli
 from tf1zoo.nets import nets_factory
 from tf1zoo.preprocessing import rfcn_preprocessing
-from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.scripts import detect, eval_voc, train_rfcn
 
 
