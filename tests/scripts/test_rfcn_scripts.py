@@ -12,7 +12,7 @@ from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.engine import cli
 from tf1zoo.nets import nets_factory
 from tf1zoo.preprocessing import rfcn_preprocessing
-from tf1zoo.scripts import detect, eval_voc, train_rfcn
+from tf1zoo.scripts import detect, eval_coco, eval_voc, train_rfcn
 
 
 @pytest.fixture(scope='module')
@@ -52,6 +52,16 @@ def test_train_resume_evaluate_and_detect(records):
                                  write_images=False, batch_size=4))
     (detections,) = found.values()
     assert all(0 <= value <= 1 for detection in detections for value in detection['box'])
+    # eval_coco.py: the embedded data's COCO JSON, pycocotools' numbers, the results file.
+    results_json = os.path.join(records['root'], 'coco_results.json')
+    result = eval_coco.run(cli.parse(
+        eval_coco.define_flags, checkpoint_path=train_dir,
+        coco_json=os.path.join(records['root'], 'data', 'annotations', 'instances_test.json'),
+        image_dir=os.path.join(records['voc_dir'], 'JPEGImages'), results_json=results_json))
+    assert set(result['metrics']) == set(eval_coco.coco_evaluation.STAT_NAMES)
+    assert result['num_images'] == 1 and 0 <= result['metrics']['AP'] <= 1
+    with open(results_json) as saved:
+        assert len(json.load(saved)) == result['num_detections']
 
 
 def test_defaults_are_the_papers():

@@ -1,0 +1,81 @@
+"""COCO's detection metric (pycocotools' ``COCOeval``, ``iouType='bbox'``) of a checkpoint.
+
+The checkpoint runs over the images a COCO JSON lists (its model from the checkpoint's JSON; R-FCN
+one image at a time, any size); each detection becomes a COCO result, ``{"image_id", "category_id",
+"bbox": [x, y, width, height] in the original image's pixels, "score"}``, the model's 1-based class
+mapped back to the JSON's category id by name (`datasets.coco.category_map`). The results file is
+written atomically, then ``COCOeval`` computes its twelve numbers (AP at IoU .50:.05:.95, AP50, AP75,
+AP for small / medium / large objects, AR at 1 / 10 / 100 detections and by size).
+"""
+import contextlib
+import io
+import json
+import os
+
+import numpy as np
+from pycocotools.cocoeval import COCOeval
+
+from tf1zoo.datasets import coco
+from tf1zoo.engine import checkpoint_info, inference
+from tf1zoo.ops import atomic_io, standard_fields
+
+fields = standard_fields.InputDataFields
+STAT_NAMES = ('AP', 'AP50', 'AP75', 'AP_small', 'AP_medium', 'AP_large', 'AR1', 'AR10', 'AR100',
+              'AR_small', 'AR_medium', 'AR_large')
+
+
+def to_coco_results(image_id, boxes, scores, classes, height, width, class_to_category):
+    """COCO result dicts of one image's detections: normalised ``[n, 4]`` ``[ymin, xmin, ymax,
+    xmax]`` boxes (clipped to the image) -> ``[x, y, width, height]`` pixels; 1-based classes ->
+    category ids."""
+    clipped = np.clip(np.asarray(boxes, np.float64).reshape(-1, 4), 0.0, 1.0)
+    results = []
+    for (ymin, xmin, ymax, xmax), score, class_id in zip(clipped, scores, classes):
+        results.append({'image_id': int(image_id), 'category_id': int(class_to_category[int(class_id)]),
+                        'bbox': [xmin * width, ymin * height, (xmax - xmin) * width,
+                                 (ymax - ymin) * height],
+                        'score': float(score)})
+    return results
+
+
+def evaluate_results(coco_gt, results, image_ids=None, verbose=True):
+    """{stat name: value} of COCOeval over ``results`` (zeros where there is no detection at all);
+    ``image_ids`` restricts the evaluation (default: every image of ``coco_gt``)."""
+    if not results:
+        return {name: 0.0 for name in STAT_NAMES}
+    quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
+    with quiet:  # pycocotools prints its progress and the summary table on stdout
+        evaluation = COCOeval(coco_gt, coco_gt.loadRes(list(results)), iouType='bbox')
+        if image_ids is not None:
+            evaluation.params.imgIds = sorted(image_ids)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return {name: float(value) for name, value in zip(STAT_NAMES, evaluation.stats)}
+
+
+def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max_images=None,
+                        options=inference.DetectionOptions(), batch_size=1):
+    """Runs the checkpoint on the JSON's images (the first ``max_images``, by id), writes the COCO
+    results file to ``results_path`` and returns ``{'metrics': {...}, 'num_images': n,
+    'num_detections': m}``."""
+    prefix, settings = inference.model_settings(checkpoint_path)
+    coco_gt = coco.load_coco(coco_json)
+    category_to_class, _ = coco.category_map(coco_gt, settings['class_names'], coco_json)
+    class_to_category = {class_id: category for category, class_id in category_to_class.items()}
+    image_ids = sorted(coco_gt.getImgIds())[:max_images]
+    images = coco_gt.loadImgs(image_ids)
+    paths = [os.path.join(image_dir, image['file_name']) for image in images]
+    dataset_fn = lambda: inference.image_files_dataset(  # noqa: E731
+        paths, [str(image['id']) for image in images], settings, batch_size)
+    results = []
+    for image in inference.iterate_detections(dataset_fn, settings, prefix, num_images=len(paths),
+                                              **options.keywords()):
+        height, width = (int(v) for v in image[fields.original_image_shape][:2])
+        results.extend(to_coco_results(image[fields.source_id], image['detection_boxes'],
+                                       image['detection_scores'], image['detection_classes'],
+                                       height, width, class_to_category))
+    atomic_io.write_file_atomically(results_path, json.dumps(results).encode('utf-8'))
+    return {'metrics': evaluate_results(coco_gt, results, image_ids), 'num_images': len(image_ids),
+            'num_detections': len(results), 'checkpoint': prefix,
+            'model_name': checkpoint_info.read_checkpoint_info(prefix).get('model_name')}
