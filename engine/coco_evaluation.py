@@ -16,12 +16,13 @@ import numpy as np
 from pycocotools.cocoeval import COCOeval
 
 from tf1zoo.datasets import coco
+from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.engine import checkpoint_info, inference
 from tf1zoo.ops import atomic_io, standard_fields
 
 fields = standard_fields.InputDataFields
-STAT_NAMES = ('AP', 'AP50', 'AP75', 'AP_small', 'AP_medium', 'AP_large', 'AR1', 'AR10', 'AR100',
-              'AR_small', 'AR_medium', 'AR_large')
+# COCOeval.stats in its order, by their usual short names.
+STAT_NAMES = ('AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl')
 
 
 def to_coco_results(image_id, boxes, scores, classes, height, width, class_to_category):
@@ -39,10 +40,15 @@ def to_coco_results(image_id, boxes, scores, classes, height, width, class_to_ca
 
 
 def evaluate_results(coco_gt, results, image_ids=None, verbose=True):
-    """{stat name: value} of COCOeval over ``results`` (zeros where there is no detection at all);
-    ``image_ids`` restricts the evaluation (default: every image of ``coco_gt``)."""
+    """``{'stats': {name: value}, 'per_category': {category name: AP}}`` of COCOeval over ``results``
+    (a list of result dicts; zeros where there is none); ``image_ids`` restricts the evaluation
+    (default: every image of ``coco_gt``). A category's AP is COCOeval's own average of its
+    precision over IoU .50:.95 and recall, all areas, 100 detections (-1 where it has no ground
+    truth)."""
+    names = {category['id']: category['name'] for category in coco_gt.loadCats(coco_gt.getCatIds())}
     if not results:
-        return {name: 0.0 for name in STAT_NAMES}
+        return {'stats': {name: 0.0 for name in STAT_NAMES},
+                'per_category': {name: 0.0 for name in names.values()}}
     quiet = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(io.StringIO())
     with quiet:  # pycocotools prints its progress and the summary table on stdout
         evaluation = COCOeval(coco_gt, coco_gt.loadRes(list(results)), iouType='bbox')
@@ -51,14 +57,57 @@ def evaluate_results(coco_gt, results, image_ids=None, verbose=True):
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
-    return {name: float(value) for name, value in zip(STAT_NAMES, evaluation.stats)}
+    # precision: [IoU thresholds, recall points, categories, area ranges, max detections].
+    precision = evaluation.eval['precision'][:, :, :, 0, -1]
+    per_category = {}
+    for index, category_id in enumerate(evaluation.params.catIds):
+        values = precision[:, :, index]
+        per_category[names[category_id]] = float(values[values > -1].mean()) if (values > -1).any() else -1.0
+    return {'stats': {name: float(value) for name, value in zip(STAT_NAMES, evaluation.stats)},
+            'per_category': per_category}
+
+
+def load_results(results_path):
+    """The list of result dicts of a COCO results file; a file that is not one is a DatasetError."""
+    try:
+        with open(results_path, encoding='utf-8') as stream:
+            results = json.load(stream)
+    except OSError as error:
+        raise DatasetError(results_path, 'cannot read the results file (%s)' % error.strerror) from error
+    except json.JSONDecodeError as error:
+        raise DatasetError(results_path, 'JSON does not parse (%s)' % error) from error
+    required = {'image_id', 'category_id', 'bbox', 'score'}
+    if not isinstance(results, list) or any(not isinstance(item, dict) or not required <= set(item)
+                                            for item in results):
+        raise DatasetError(results_path, 'not a COCO results file: a list of {image_id, '
+                                'category_id, bbox, score} dicts')
+    return results
+
+
+def evaluate_results_file(annotation_file, results_path, verbose=True):
+    """COCOeval of an existing results file against an annotation file (every image of the
+    annotations, as pycocotools' own example)."""
+    coco_gt, results = coco.load_coco(annotation_file), load_results(results_path)
+    try:
+        return evaluate_results(coco_gt, results, verbose=verbose)
+    except AssertionError as error:  # pycocotools' loadRes: image ids outside the annotations
+        raise DatasetError(results_path, 'its results do not fit %s (%s)'
+                           % (annotation_file, error or 'image ids outside the annotations')) from error
+
+
+def format_table(evaluation):
+    """The twelve numbers, then the per-category AP, as printable lines."""
+    lines = ['%-6s %.4f' % (name, value) for name, value in evaluation['stats'].items()]
+    lines += ['', '%-24s %s' % ('category', 'AP')]
+    lines += ['%-24s %.4f' % (name, ap) for name, ap in evaluation['per_category'].items()]
+    return lines
 
 
 def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max_images=None,
                         options=inference.DetectionOptions(), batch_size=1):
     """Runs the checkpoint on the JSON's images (the first ``max_images``, by id), writes the COCO
-    results file to ``results_path`` and returns ``{'metrics': {...}, 'num_images': n,
-    'num_detections': m}``."""
+    results file to ``results_path`` and returns `evaluate_results`' dict with ``num_images``,
+    ``num_detections``, ``checkpoint`` and ``model_name``."""
     prefix, settings = inference.model_settings(checkpoint_path)
     coco_gt = coco.load_coco(coco_json)
     category_to_class, _ = coco.category_map(coco_gt, settings['class_names'], coco_json)
@@ -76,6 +125,6 @@ def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max
                                        image['detection_scores'], image['detection_classes'],
                                        height, width, class_to_category))
     atomic_io.write_file_atomically(results_path, json.dumps(results).encode('utf-8'))
-    return {'metrics': evaluate_results(coco_gt, results, image_ids), 'num_images': len(image_ids),
+    return {**evaluate_results(coco_gt, results, image_ids), 'num_images': len(image_ids),
             'num_detections': len(results), 'checkpoint': prefix,
             'model_name': checkpoint_info.read_checkpoint_info(prefix).get('model_name')}

@@ -53,11 +53,29 @@ def _results_from_ground_truth(coco_gt, shift=0.0):
 
 
 def test_ground_truth_as_results_scores_one_and_shifted_boxes_less(coco_gt):
-    perfect = coco_evaluation.evaluate_results(coco_gt, _results_from_ground_truth(coco_gt), verbose=False)
+    perfect = coco_evaluation.evaluate_results(coco_gt, _results_from_ground_truth(coco_gt),
+                                               verbose=False)['stats']
     assert perfect['AP'] == pytest.approx(1.0) and perfect['AP50'] == pytest.approx(1.0)
     assert perfect['AR100'] == pytest.approx(1.0)
     # A shift by 20% of the width: IoU 0.67, a hit at 0.50-0.65 only: AP (0.50:0.95) = 4 / 10.
     shifted = coco_evaluation.evaluate_results(coco_gt, _results_from_ground_truth(coco_gt, 0.2),
                                                verbose=False)
-    assert shifted['AP50'] == pytest.approx(1.0) and shifted['AP'] == pytest.approx(0.4)
-    assert coco_evaluation.evaluate_results(coco_gt, [], verbose=False)['AP'] == 0.0
+    assert shifted['stats']['AP50'] == pytest.approx(1.0) and shifted['stats']['AP'] == pytest.approx(0.4)
+    assert shifted['per_category'] == pytest.approx({'car': 0.4, 'dog': 0.4})
+    assert coco_evaluation.evaluate_results(coco_gt, [], verbose=False)['stats']['AP'] == 0.0
+
+
+def test_results_files_and_their_errors(coco_gt, tmp_path):
+    annotations = tmp_path / 'instances.json'
+    good = tmp_path / 'results.json'
+    good.write_text(json.dumps(_results_from_ground_truth(coco_gt)))
+    assert coco_evaluation.evaluate_results_file(str(annotations), str(good), verbose=False)[
+        'stats']['AP'] == pytest.approx(1.0)
+    for content, message in (('{', 'JSON does not parse'), ('[{"image_id": 1}]', 'not a COCO results'),
+                             ('[{"image_id": 99, "category_id": 3, "bbox": [0, 0, 5, 5], "score": 1}]',
+                              'do not fit')):
+        bad = tmp_path / 'bad.json'
+        bad.write_text(content)
+        with pytest.raises(coco.DatasetError, match=message) as raised:
+            coco_evaluation.evaluate_results_file(str(annotations), str(bad), verbose=False)
+        assert 'bad.json' in str(raised.value)

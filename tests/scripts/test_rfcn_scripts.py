@@ -53,15 +53,20 @@ def test_train_resume_evaluate_and_detect(records):
     (detections,) = found.values()
     assert all(0 <= value <= 1 for detection in detections for value in detection['box'])
     # eval_coco.py: the embedded data's COCO JSON, pycocotools' numbers, the results file.
-    results_json = os.path.join(records['root'], 'coco_results.json')
+    results_file = os.path.join(records['root'], 'coco_results.json')
+    annotations = os.path.join(records['root'], 'data', 'annotations', 'instances_test.json')
     result = eval_coco.run(cli.parse(
-        eval_coco.define_flags, checkpoint_path=train_dir,
-        coco_json=os.path.join(records['root'], 'data', 'annotations', 'instances_test.json'),
-        image_dir=os.path.join(records['voc_dir'], 'JPEGImages'), results_json=results_json))
-    assert set(result['metrics']) == set(eval_coco.coco_evaluation.STAT_NAMES)
-    assert result['num_images'] == 1 and 0 <= result['metrics']['AP'] <= 1
-    with open(results_json) as saved:
+        eval_coco.define_flags, checkpoint_path=train_dir, annotation_file=annotations,
+        image_dir=os.path.join(records['voc_dir'], 'JPEGImages'), results_file=results_file))
+    assert list(result['stats']) == list(eval_coco.coco_evaluation.STAT_NAMES)
+    assert set(result['per_category']) == set(synthetic_shapes.CLASS_NAMES)
+    assert result['num_images'] == 1 and 0 <= result['stats']['AP'] <= 1
+    with open(results_file) as saved:
         assert len(json.load(saved)) == result['num_detections']
+    # The written file evaluates alone to the same numbers.
+    again = eval_coco.run(cli.parse(eval_coco.define_flags, annotation_file=annotations,
+                                    results_file=results_file))
+    assert again['stats'] == result['stats']
 
 
 def test_defaults_are_the_papers():
