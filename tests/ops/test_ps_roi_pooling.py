@@ -139,3 +139,19 @@ def test_maps_of_the_wrong_depth_are_refused():
     with tf.Graph().as_default(), pytest.raises(ValueError, match='k \\* k \\* output_dim = 18'):
         ps_roi_pooling.position_sensitive_roi_pool(tf.zeros([1, 4, 4, 17]), tf.zeros([1, 4]),
                                                    tf.zeros([1], tf.int32), (64, 64), 3, 2)
+
+
+def test_numeric_gradients_of_a_float64_pool():
+    # Finite differences on float64 maps: bins are piecewise constant in the boxes, linear in the maps.
+    k, dim = 2, 2
+    rng = np.random.default_rng(3)
+    maps = rng.normal(size=(1, 5, 6, k * k * dim))
+    boxes = _normalised([[3, 2, 70, 50], [40, 30, 95, 79], [10, 10, 11, 11]], 80, 96)
+    with tf.Graph().as_default(), tf.Session():
+        maps_t = tf.constant(maps)
+        bins = ps_roi_pooling.position_sensitive_roi_pool(maps_t, tf.constant(boxes),
+                                                          tf.zeros([3], tf.int32), (80, 96), k, dim)
+        theoretical, numerical = tf.test.compute_gradient(maps_t, maps.shape, bins, [3, k, k, dim],
+                                                          x_init_value=maps, delta=1e-4)
+    np.testing.assert_allclose(theoretical, numerical, atol=1e-6)
+    assert np.abs(theoretical).sum() > 0
