@@ -12,6 +12,9 @@ EXPECTED_SIZES = {'ssd_300': 300, 'ssd_300_no_expand': 300, 'ssd_300_whole_image
                   'ssd_512': 512, 'refinedet_320': 320, 'refinedet_320_no_expand': 320,
                   'refinedet_320_whole_image': 320, 'refinedet_512': 512, 'yolo_448': 448,
                   'yolo_448_hue': 448, 'yolo_448_whole_image': 448}
+# R-FCN's keep the aspect ratio: the 21 x 34 example, shorter side 600 (longer at most 1000) or 160
+# (longer at most 267).
+EXPECTED_SHAPES = {'rfcn_600': (600, 971), 'rfcn_160': (160, 259)}
 
 
 def _example(height=21, width=34):
@@ -49,7 +52,17 @@ def test_factory_lists_known_names_on_unknown():
         preprocessing_factory.get_preprocessing('ssd_301')
     for name in EXPECTED_SIZES:
         assert name in str(error.value)
-    assert set(preprocessing_factory.KNOWN_PREPROCESSING) == set(EXPECTED_SIZES)
+    assert set(preprocessing_factory.KNOWN_PREPROCESSING) == set(EXPECTED_SIZES) | set(EXPECTED_SHAPES)
+
+
+@pytest.mark.parametrize('name', sorted(EXPECTED_SHAPES))
+@pytest.mark.parametrize('is_training', [True, False])
+def test_rfcn_preprocessing_keeps_the_aspect_ratio(name, is_training):
+    preprocess = preprocessing_factory.get_preprocessing(name)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        values = sess.run(preprocess(_constant_dict(_example()), is_training, seed=1))
+    assert values[fields.image].shape == EXPECTED_SHAPES[name] + (3,)
+    assert values[fields.image].min() >= -1.0 and values[fields.image].max() <= 1.0  # inception_rgb
 
 
 @pytest.mark.parametrize('convention, expected_pixel', [
