@@ -16,10 +16,36 @@ def _base(inputs, **kwargs):
         return irv2.inception_resnet_v2_base(inputs, **kwargs)
 
 
-def test_the_classifier_has_the_published_variables():
-    with tf.Graph().as_default():
+# Names and shapes as in inception_resnet_v2_2016_08_30.ckpt (slim's model zoo), the body's...
+PUBLISHED_BODY = {
+    'InceptionResnetV2/Conv2d_1a_3x3/weights': [3, 3, 3, 32],
+    'InceptionResnetV2/Conv2d_1a_3x3/BatchNorm/beta': [32],
+    'InceptionResnetV2/Mixed_5b/Branch_1/Conv2d_0b_5x5/weights': [5, 5, 48, 64],
+    'InceptionResnetV2/Mixed_5b/Branch_3/Conv2d_0b_1x1/BatchNorm/moving_variance': [64],
+    'InceptionResnetV2/Repeat/block35_10/Conv2d_1x1/weights': [1, 1, 128, 320],
+    'InceptionResnetV2/Repeat/block35_10/Conv2d_1x1/biases': [320],
+    'InceptionResnetV2/Mixed_6a/Branch_1/Conv2d_1a_3x3/weights': [3, 3, 256, 384],
+    'InceptionResnetV2/Repeat_1/block17_20/Branch_1/Conv2d_0c_7x1/weights': [7, 1, 160, 192],
+    'InceptionResnetV2/Mixed_7a/Branch_2/Conv2d_1a_3x3/weights': [3, 3, 288, 320],
+    'InceptionResnetV2/Repeat_2/block8_9/Branch_1/Conv2d_0b_1x3/weights': [1, 3, 192, 224],
+    'InceptionResnetV2/Block8/Conv2d_1x1/weights': [1, 1, 448, 2080],
+    'InceptionResnetV2/Conv2d_7b_1x1/weights': [1, 1, 2080, 1536],
+}
+# ... and the heads'.
+PUBLISHED_HEADS = {
+    'InceptionResnetV2/AuxLogits/Conv2d_1b_1x1/weights': [1, 1, 1088, 128],
+    'InceptionResnetV2/AuxLogits/Conv2d_2a_5x5/weights': [5, 5, 128, 768],
+    'InceptionResnetV2/AuxLogits/Logits/weights': [768, 1001],
+    'InceptionResnetV2/Logits/Logits/weights': [1536, 1001],
+    'InceptionResnetV2/Logits/Logits/biases': [1001],
+}
+
+
+def test_the_classifier_heads_and_end_point_sizes():
+    with tf.Graph().as_default():  # one block of each kind: the heads' shapes do not depend on more
         with slim.arg_scope(irv2.inception_resnet_v2_arg_scope()):
-            logits, end_points = irv2.inception_resnet_v2(tf.zeros([1, 299, 299, 3]), is_training=False)
+            logits, end_points = irv2.inception_resnet_v2(tf.zeros([1, 299, 299, 3]), is_training=False,
+                                                          repeats=(1, 1, 1))
         shapes = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
     assert logits.shape.as_list() == [1, 1001] and end_points['AuxLogits'].shape.as_list() == [1, 1001]
     sizes = {name: end_points[name].shape.as_list()[1:] for name in
@@ -27,32 +53,8 @@ def test_the_classifier_has_the_published_variables():
     assert sizes == {'Conv2d_1a_3x3': [149, 149, 32], 'MaxPool_5a_3x3': [35, 35, 192],
                      'Mixed_5b': [35, 35, 320], 'Mixed_6a': [17, 17, 1088], 'Mixed_7a': [8, 8, 2080],
                      'Conv2d_7b_1x1': [8, 8, 1536]}
-    # Names and shapes as in inception_resnet_v2_2016_08_30.ckpt (slim's model zoo).
-    published = {
-        'InceptionResnetV2/Conv2d_1a_3x3/weights': [3, 3, 3, 32],
-        'InceptionResnetV2/Conv2d_1a_3x3/BatchNorm/beta': [32],
-        'InceptionResnetV2/Mixed_5b/Branch_1/Conv2d_0b_5x5/weights': [5, 5, 48, 64],
-        'InceptionResnetV2/Mixed_5b/Branch_3/Conv2d_0b_1x1/BatchNorm/moving_variance': [64],
-        'InceptionResnetV2/Repeat/block35_10/Conv2d_1x1/weights': [1, 1, 128, 320],
-        'InceptionResnetV2/Repeat/block35_10/Conv2d_1x1/biases': [320],
-        'InceptionResnetV2/Mixed_6a/Branch_1/Conv2d_1a_3x3/weights': [3, 3, 256, 384],
-        'InceptionResnetV2/Repeat_1/block17_20/Branch_1/Conv2d_0c_7x1/weights': [7, 1, 160, 192],
-        'InceptionResnetV2/Mixed_7a/Branch_2/Conv2d_1a_3x3/weights': [3, 3, 288, 320],
-        'InceptionResnetV2/Repeat_2/block8_9/Branch_1/Conv2d_0b_1x3/weights': [1, 3, 192, 224],
-        'InceptionResnetV2/Block8/Conv2d_1x1/weights': [1, 1, 448, 2080],
-        'InceptionResnetV2/Conv2d_7b_1x1/weights': [1, 1, 2080, 1536],
-        'InceptionResnetV2/AuxLogits/Conv2d_2a_5x5/weights': [5, 5, 128, 768],
-        'InceptionResnetV2/AuxLogits/Logits/weights': [768, 1001],
-        'InceptionResnetV2/Logits/Logits/weights': [1536, 1001],
-        'InceptionResnetV2/Logits/Logits/biases': [1001],
-    }
-    assert {name: shapes.get(name) for name in published} == published
+    assert {name: shapes.get(name) for name in PUBLISHED_HEADS} == PUBLISHED_HEADS
     assert not [name for name in shapes if name.endswith('gamma')]          # scale=False
-    assert 'InceptionResnetV2/Repeat_2/block8_10/Conv2d_1x1/weights' not in shapes  # 9 + Block8
-    # Keras' InceptionResNetV2 without aux logits, 1000 classes: 55,873,736 (with moving stats).
-    aux = sum(int(np.prod(shape)) for name, shape in shapes.items() if '/AuxLogits/' in name)
-    total = sum(int(np.prod(shape)) for shape in shapes.values())
-    assert total - aux - (1536 + 1) == 55873736
 
 
 @pytest.mark.parametrize('output_stride', [32, 16, 8])
@@ -113,6 +115,12 @@ def test_same_function_as_tf_keras_inception_resnet_v2():
         net, _ = _base(tf.constant(images))
         variables = tf.global_variables()
         assert [v.shape.as_list() for v in variables] == [list(w.shape) for w in weights]
+        shapes = {v.op.name: v.shape.as_list() for v in variables}
+        assert {name: shapes.get(name) for name in PUBLISHED_BODY} == PUBLISHED_BODY
+        assert 'InceptionResnetV2/Repeat_2/block8_10/Conv2d_1x1/weights' not in shapes  # 9 + Block8
+        # Keras' InceptionResNetV2 without aux logits, 1000 classes: 55,873,736 parameters (with the
+        # moving statistics); without its 1536 x 1000 classifier, 54,336,736.
+        assert sum(int(np.prod(shape)) for shape in shapes.values()) == 55873736 - 1537000
         with tf.Session() as session:
             _load(session, variables, weights)
             ours = session.run(net)
