@@ -17,7 +17,7 @@ from pycocotools.cocoeval import COCOeval
 
 from tf1zoo.datasets import coco
 from tf1zoo.datasets.tfrecord_io import DatasetError
-from tf1zoo.engine import checkpoint_info, inference
+from tf1zoo.engine import inference
 from tf1zoo.ops import atomic_io, standard_fields
 
 fields = standard_fields.InputDataFields
@@ -127,4 +127,4 @@ def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max
     atomic_io.write_file_atomically(results_path, json.dumps(results).encode('utf-8'))
     return {**evaluate_results(coco_gt, results, image_ids), 'num_images': len(image_ids),
             'num_detections': len(results), 'checkpoint': prefix,
-            'model_name': checkpoint_info.read_checkpoint_info(prefix).get('model_name')}
+            'model_name': settings['model_name']}

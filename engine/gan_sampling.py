@@ -99,6 +99,12 @@ def _rows_picture(rows_of_images):
 
 def generate(prefix, config, z, batch_statistics=False, batch_size=64):
     """uint8 ``[len(z), size, size, channels]`` images of the restored generator for ``z``."""
+    return generate_sets(prefix, config, [z], batch_statistics, batch_size)[0]
+
+
+def generate_sets(prefix, config, z_sets, batch_statistics=False, batch_size=64):
+    """`generate` for each of ``z_sets`` with one graph and one restore; each set is batched on
+    its own (with ``batch_statistics`` a batch's statistics are its own set's)."""
     with tf.Graph().as_default():
         inputs = tf.placeholder(tf.float32, [None, dcgan.Z_DIM])
         with slim.arg_scope(dcgan.dcgan_arg_scope(is_training=batch_statistics)):
@@ -109,8 +115,8 @@ def generate(prefix, config, z, batch_statistics=False, batch_size=64):
         saver = tf.train.Saver(tf.global_variables(gan_training.GENERATOR_SCOPE))
         with tf.Session() as session:
             saver.restore(session, prefix)
-            return np.concatenate([session.run(pixels, {inputs: z[i:i + batch_size]})
-                                   for i in range(0, len(z), batch_size)])
+            return [np.concatenate([session.run(pixels, {inputs: z[i:i + batch_size]})
+                                    for i in range(0, len(z), batch_size)]) for z in z_sets]
 
 
 def tile(images, columns):
@@ -141,18 +147,17 @@ def write_samples(checkpoint_path, output_dir, request: SampleRequest = SampleRe
     grid_z = rng.uniform(-1, 1, (request.grid_side ** 2, dcgan.Z_DIM)).astype(np.float32)
     walk_z = walks(rng, request.num_walks, request.walk_steps)
     sample_z = rng.uniform(-1, 1, (request.num_samples, dcgan.Z_DIM)).astype(np.float32)
-    images = generate(prefix, config, np.concatenate([grid_z, walk_z, sample_z]),
-                      request.batch_statistics)
+    rows = arithmetic_z(grid_z, request.arithmetic, rng) if request.arithmetic else []
+    z_sets = [np.concatenate([grid_z, walk_z, sample_z])] + ([np.concatenate(rows)] if rows else [])
+    images, *arithmetic = generate_sets(prefix, config, z_sets, request.batch_statistics)
     grid, walk, samples = np.split(images, [len(grid_z), len(grid_z) + len(walk_z)])
     os.makedirs(output_dir, exist_ok=True)
-    if request.arithmetic:
-        rows = arithmetic_z(grid_z, request.arithmetic, rng)
-        pictures = generate(prefix, config, np.concatenate(rows), request.batch_statistics)
+    written_arithmetic = {}
+    if rows:
         path = os.path.join(output_dir, 'arithmetic.png')
-        _write_png(path, _rows_picture(np.split(pictures, np.cumsum([len(row) for row in rows])[:-1])))
+        row_ends = np.cumsum([len(row) for row in rows])[:-1]
+        _write_png(path, _rows_picture(np.split(arithmetic[0], row_ends)))
         written_arithmetic = {'arithmetic': path}
-    else:
-        written_arithmetic = {}
     written = {'grid': os.path.join(output_dir, 'grid.png'),
                'walks': os.path.join(output_dir, 'walks.png'),
                'samples': os.path.join(output_dir, 'samples.npz'), **written_arithmetic}
