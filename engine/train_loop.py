@@ -338,6 +338,11 @@ def _run_loop(config, scaffold, hooks, train_op, progress):
         for path in checkpoint_recovery.remove_stale_temp_files(config.train_dir):
             tf.logging.info('Removed %s, left by an interrupted save', path)
     interrupted = None
+    finished = _finished_step(config)
+    if finished is not None:
+        tf.logging.info('%s is already trained to step %d (--max_steps=%d): nothing to do',
+                        config.train_dir, finished, config.max_steps)
+        return finished
     try:
         with _monitored_session(config, scaffold, hooks, session_config) as session:
             while not session.should_stop():
@@ -357,12 +362,24 @@ def _run_loop(config, scaffold, hooks, train_op, progress):
     return progress.last_step
 
 
+def _finished_step(config):
+    """The train dir's latest step when it has reached ``max_steps`` (once its checkpoint is seen to
+    fit this graph), else None: a finished run started again must do nothing, and
+    ``StopAtStepHook`` only stops after a step has run."""
+    latest = tf.train.latest_checkpoint(config.train_dir)
+    if latest is None:
+        return None
+    _check_checkpoint_fits(config.train_dir, latest, config.optimizer)
+    step = checkpoint_info.checkpoint_step(latest)
+    return step if step is not None and step >= config.max_steps else None
+
+
 def _monitored_session(config, scaffold, hooks, session_config):
     """The MonitoredTrainingSession; a train dir checkpoint that does not fit the graph (another
     model's) is one clear `TrainDirError` instead of TensorFlow's restore traceback."""
     latest = tf.train.latest_checkpoint(config.train_dir)
     if latest is not None:
-        _check_checkpoint_fits(config.train_dir, latest)
+        _check_checkpoint_fits(config.train_dir, latest, config.optimizer)
     try:
         return tf.train.MonitoredTrainingSession(
             checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
@@ -375,12 +392,19 @@ def _monitored_session(config, scaffold, hooks, session_config):
         raise _does_not_restore(config.train_dir, latest, tf_errors.kernel_message(error)) from None
 
 
-def _check_checkpoint_fits(train_dir, latest):
+def _check_checkpoint_fits(train_dir, latest, optimizer=None):
     """Refuses a train-dir checkpoint whose variables have other shapes than the graph's, or lack
     some: resource variables restore without a shape check, so another model's run (other classes,
     other thinning) would otherwise restore and fail at the first step, after its config was
-    overwritten."""
+    overwritten. A run resumed with another ``--optimizer`` lacks only the optimizer's slots: said
+    as such."""
     shapes = tf.train.load_checkpoint(latest).get_variable_to_shape_map()
+    trained_with = _optimizer_of_checkpoint(shapes)
+    if optimizer and trained_with and trained_with != optimizer:
+        raise TrainDirError('%s holds %s, trained with --optimizer=%s; this run asks for %s, whose '
+                            'slot variables it lacks: resume with --optimizer=%s, or use a new '
+                            '--train_dir' % (train_dir, os.path.basename(latest), trained_with,
+                                             optimizer, trained_with))
     for variable in tf.global_variables():
         name = variable.op.name
         if name not in shapes:
@@ -391,6 +415,18 @@ def _check_checkpoint_fits(train_dir, latest):
         else:
             continue
         raise _does_not_restore(train_dir, latest, problem)
+
+
+# The slot variables each optimizer of `configure_optimizer` adds, by the end of their names.
+_OPTIMIZER_SLOT_SUFFIXES = {'momentum': ('/Momentum',), 'adam': ('/Adam', '/Adam_1', 'beta1_power')}
+
+
+def _optimizer_of_checkpoint(names):
+    """'momentum' or 'adam' from a checkpoint's variable names; None for neither (a model with its
+    own update, such as DCGAN's two Adams, or none saved) or both."""
+    found = {optimizer for optimizer, suffixes in _OPTIMIZER_SLOT_SUFFIXES.items()
+             if any(name.endswith(suffixes) for name in names)}
+    return found.pop() if len(found) == 1 else None
 
 
 def _does_not_restore(train_dir, latest, problem):

@@ -146,6 +146,29 @@ def test_a_train_dir_of_another_model_is_refused_in_one_line_and_left_alone(tmp_
     assert written == [True]
 
 
+def test_a_finished_run_started_again_does_nothing(tmp_path):
+    assert train_loop.train(_config(tmp_path, 5), _dataset_fn, _linear_model_fn) == 5
+    before = {name: os.path.getmtime(tmp_path / name) for name in os.listdir(tmp_path)}
+    for _ in range(2):
+        assert train_loop.train(_config(tmp_path, 5), _dataset_fn, _linear_model_fn) == 5
+    assert _checkpoint_step(tmp_path) == 5
+    assert {name: os.path.getmtime(tmp_path / name) for name in os.listdir(tmp_path)} == before
+    # A lower --max_steps than reached is as finished; a higher one trains on.
+    assert train_loop.train(_config(tmp_path, 3), _dataset_fn, _linear_model_fn) == 5
+    assert train_loop.train(_config(tmp_path, 7), _dataset_fn, _linear_model_fn) == 7
+
+
+@pytest.mark.parametrize('first, then', [('momentum', 'adam'), ('adam', 'momentum')])
+def test_resuming_with_another_optimizer_is_refused_naming_both(tmp_path, first, then):
+    train_loop.train(_config(tmp_path, 2, optimizer=first), _dataset_fn, _linear_model_fn)
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(train_loop.TrainDirError,
+                       match=r'trained with --optimizer=%s; this run asks for %s.*resume with '
+                             r'--optimizer=%s' % (first, then, first)):
+        train_loop.train(_config(tmp_path, 4, optimizer=then), _dataset_fn, _linear_model_fn)
+    assert sorted(os.listdir(tmp_path)) == before
+
+
 def test_piecewise_schedule_with_warmup():
     config = _config('unused', 10, lr_boundaries=(10, 20), warmup_steps=4, warmup_factor=0.25)
     with tf.Graph().as_default():
