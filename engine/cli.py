@@ -12,6 +12,7 @@ import sys
 from absl import app, flags
 
 TRACEBACK_VARIABLE = 'TF1ZOO_TRACEBACK'
+VERBOSE_FLAG = 'verbose'
 
 
 class Terminated(KeyboardInterrupt):
@@ -66,23 +67,30 @@ def run_as_program(define_flags, main):
     result is the exit status; any other (a script's ``run`` returns what it measured) means 0.
 
     Ctrl-C and SIGTERM end the program with one line on stderr (a train loop's says which step it
-    saved) and status 130 or 143, never 0; a user error (`user_error_types`) with one line and 1.
+    saved) and status 130 or 143, never 0; a user error (`user_error_types`) with one line and 1,
+    unless ``--verbose`` (defined here for every program) asks for its traceback.
     """
     def absl_main(argv):
         if len(argv) > 1:
             raise app.UsageError('unexpected arguments: %s' % ' '.join(argv[1:]))
+        # --verbose: a user error keeps its traceback too (an empty tuple catches nothing).
+        reported = () if flags.FLAGS[VERBOSE_FLAG].value else user_error_types()
         try:
             result = main(flags.FLAGS)
         except KeyboardInterrupt as interrupt:
             print('%s: %s' % (_program(), str(interrupt) or 'interrupted (Ctrl-C)'), file=sys.stderr)
             return interrupted_exit_status(interrupt)
-        except user_error_types() as error:
+        except reported as error:
             print('%s: error: %s' % (_program(), error), file=sys.stderr)
             return 1
         return result if isinstance(result, int) and not isinstance(result, bool) else None
 
     signal.signal(signal.SIGTERM, _raise_terminated)
     define_flags()
+    if VERBOSE_FLAG not in flags.FLAGS:
+        flags.DEFINE_bool(VERBOSE_FLAG, False, 'Show the Python traceback of a user error (bad data, '
+                          'a train dir that does not fit, a diverged run) after its one-line message '
+                          'is raised; bugs always show theirs.')
     try:
         app.run(absl_main)
     except KeyboardInterrupt as interrupt:  # during flag parsing or absl's set-up

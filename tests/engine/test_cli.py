@@ -3,21 +3,23 @@ status (engine/cli.py)."""
 import signal
 
 import pytest
+from absl import flags
 
 from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.engine import cli
 
 
-def _run_expecting(exception, main, monkeypatch):
-    """Runs ``main`` as a program (restoring the SIGTERM handler it installs); returns the raised
-    ``exception``'s info."""
-    monkeypatch.setattr('sys.argv', ['some_script.py'])
+def _run_expecting(exception, main, monkeypatch, *args):
+    """Runs ``main`` as a program with the command-line ``args`` (restoring the SIGTERM handler it
+    installs); returns the raised ``exception``'s info."""
+    monkeypatch.setattr('sys.argv', ['some_script.py', *args])
     previous = signal.getsignal(signal.SIGTERM)
     try:
         with pytest.raises(exception) as raised:
             cli.run_as_program(lambda: None, main)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        flags.FLAGS[cli.VERBOSE_FLAG].unparse()  # absl's FLAGS outlive the "program"
     return raised
 
 
@@ -54,6 +56,8 @@ def test_a_user_error_is_one_line_and_a_bug_keeps_its_traceback(monkeypatch, cap
         raise ZeroDivisionError('a bug')
 
     _run_expecting(ZeroDivisionError, bug, monkeypatch)
+    # --verbose: the user error's own traceback, as a bug's.
+    _run_expecting(DatasetError, bad_data, monkeypatch, '--verbose')
 
 
 def test_a_value_error_is_one_line_unless_tracebacks_are_asked_for(monkeypatch, capsys):
