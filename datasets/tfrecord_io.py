@@ -336,23 +336,94 @@ def find_damaged_record(files: Sequence[str], error=None) -> Optional[DatasetErr
                                      for marker in _INPUT_ERROR_MARKERS):
         return None
     for path in files:
-        offset = 0
-        iterator = tf.io.tf_record_iterator(path)
-        for index in itertools.count():
-            try:
-                serialized = next(iterator)
-            except StopIteration:
-                break
-            except tf.errors.OpError as read_error:
-                return DatasetError(path, 'record %d (at byte %d) is damaged: %s; rebuild this shard '
-                                    '(convert_to_tfrecord.py)' % (index, offset,
-                                                                  tf_errors.kernel_message(read_error)))
-            problem = _record_problem(serialized)
-            if problem:
-                return DatasetError(path, 'record %d (at byte %d) %s; rebuild this shard '
-                                    '(convert_to_tfrecord.py)' % (index, offset, problem))
-            offset += len(serialized) + 16  # length, its CRC, the data, its CRC
+        for damage in _damaged_records_of(path):
+            return DatasetError(path, '%s; rebuild this shard (convert_to_tfrecord.py)'
+                                % damage.description)
     return None
+
+
+@dataclasses.dataclass(frozen=True)
+class DamagedRecord:
+    """A record of ``path`` that the input pipeline cannot use, and how many records it costs:
+    1 for a record that reads but does not parse or decode; for one that does not read (a bad CRC,
+    a cut) every record from it to the shard's end, since TFRecord readers stop at the first (counted
+    by the records' length fields)."""
+
+    path: str
+    index: int
+    offset: int
+    problem: str
+    ends_shard: bool
+    records_lost: int = 1
+
+    @property
+    def description(self):
+        what = 'record %d (at byte %d) ' % (self.index, self.offset)
+        if self.ends_shard:
+            return what + 'is damaged: %s' % self.problem
+        return what + self.problem
+
+
+def _damaged_records_of(path):
+    """The `DamagedRecord`s of one shard, in order; a read error is the last one."""
+    offset = 0
+    iterator = tf.io.tf_record_iterator(path)
+    for index in itertools.count():
+        try:
+            serialized = next(iterator)
+        except StopIteration:
+            return
+        except tf.errors.OpError as read_error:
+            yield DamagedRecord(path, index, offset, tf_errors.kernel_message(read_error),
+                                ends_shard=True, records_lost=_records_from(path, offset))
+            return
+        problem = _record_problem(serialized)
+        if problem:
+            yield DamagedRecord(path, index, offset, problem, ends_shard=False)
+        offset += len(serialized) + 16  # length, its CRC, the data, its CRC
+
+
+def _records_from(path, offset):
+    """The records from byte ``offset`` to the end of a TFRecord file, walked by their length fields
+    (a partial last one counts). A damaged length field ends the walk early: then a lower bound."""
+    size = os.path.getsize(path)
+    count = 0
+    with open(path, 'rb') as stream:
+        while offset < size:
+            stream.seek(offset)
+            header = stream.read(8)
+            count += 1
+            if len(header) < 8:
+                break
+            offset += 16 + int.from_bytes(header, 'little')
+    return count
+
+
+def survey_damaged_records(files: Sequence[str], show_progress=False) -> List[DamagedRecord]:
+    """Every record of ``files`` the input pipeline would fail on (reads, parses and decodes each
+    record once: about one epoch's decoding). What ``--skip_corrupt_records`` reports it skips."""
+    damaged = []
+    for path in tqdm.tqdm(files, unit='shard', desc='checking records', disable=not show_progress):
+        damaged.extend(_damaged_records_of(path))
+    return damaged
+
+
+def count_skipped(damaged: Sequence[DamagedRecord]) -> int:
+    return sum(record.records_lost for record in damaged)
+
+
+def format_damaged(damaged: Sequence[DamagedRecord]) -> str:
+    """A report of the skipped records: how many, from which shards, and why."""
+    if not damaged:
+        return 'no damaged record'
+    shards = sorted({record.path for record in damaged})
+    lines = ['skipping %d damaged or unreadable records from %d shard(s):'
+             % (count_skipped(damaged), len(shards))]
+    for record in damaged:
+        lost = ('this record' if not record.ends_shard else
+                'records %d to the end (%d)' % (record.index, record.records_lost))
+        lines.append('  %s: %s; skipped: %s' % (record.path, record.description, lost))
+    return '\n'.join(lines)
 
 
 def _record_problem(serialized):

@@ -43,6 +43,9 @@ class TrainingData:
     file_pattern: Optional[str] = None
     shuffle_buffer: int = input_pipeline.DEFAULT_SHUFFLE_BUFFER
     preprocessing_name: Optional[str] = None
+    # Skip records that do not read, parse or decode (tf.data's ignore_errors) instead of stopping;
+    # the split is checked first and what is skipped reported.
+    skip_corrupt_records: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +125,7 @@ def make_dataset_fn(data: TrainingData, split, config, batch_size, seed=None):
 
     return lambda: input_pipeline.build_dataset(
         list(split.files), batch_size, preprocess_fn, is_training=True, seed=seed,
-        shuffle_buffer=data.shuffle_buffer)
+        shuffle_buffer=data.shuffle_buffer, ignore_errors=data.skip_corrupt_records)
 
 
 def make_model_fn(config, weight_decay, weights_init='xavier'):
@@ -145,6 +148,15 @@ def make_model_fn(config, weight_decay, weights_init='xavier'):
     return model_fn
 
 
+def report_damaged_records(files, show_progress=True):
+    """Checks every record of ``files`` and prints what ``--skip_corrupt_records`` will skip (how many,
+    from which shards, why); returns the `tfrecord_io.DamagedRecord`s. Records that do not read
+    end their shard for tf.data, so what follows them is skipped too, and counted."""
+    damaged = tfrecord_io.survey_damaged_records(list(files), show_progress)
+    print('--skip_corrupt_records: %s' % tfrecord_io.format_damaged(damaged), flush=True)
+    return damaged
+
+
 def train_detector(data: TrainingData, model: DetectorSetup, train: train_loop.TrainConfig):
     """Trains ``model`` on ``data`` as ``train`` says; returns the global step reached.
 
@@ -152,13 +164,16 @@ def train_detector(data: TrainingData, model: DetectorSetup, train: train_loop.T
       ValueError: the dataset is unknown.
       train_loop.TrainDirError: the train dir holds another model's run (nothing is written).
       DatasetError: the split's files are missing, unreadable or not a whole split, or a record
-        met in training is damaged (it names the shard and the record).
+        met in training is damaged (it names the shard and the record; with
+        ``data.skip_corrupt_records`` such records are skipped and reported instead).
       train_loop.NaNLossError: the loss diverged (the last good checkpoint is kept).
     """
     split = dataset_factory.get_split(data.dataset_name, data.split, data.dataset_dir,
                                       data.file_pattern)
     config = model_config(data, model, split.spec.class_names, train.checkpoint_path)
     check_same_model(train.train_dir, config)
+    if data.skip_corrupt_records:
+        report_damaged_records(split.files, train.show_progress)
     # Written once the train dir's checkpoint (if any) has restored into this model, so that a
     # train dir of another model without a config is refused and left as it was.
     write_config = functools.partial(checkpoint_info.write_json_atomically, os.path.join(

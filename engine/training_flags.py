@@ -26,6 +26,10 @@ def define_data_flags(define):
     define.integer('shuffle_buffer', 2048, 'Examples in the shuffle buffer.')
     define.enum('preprocessing_name', None, list(preprocessing_factory.KNOWN_PREPROCESSING),
                 'Training augmentation; default: the model\'s (ssd_300: the Caffe release\'s).')
+    define.bool('skip_corrupt_records', False, 'Skip records that do not read, parse or decode '
+                'instead of stopping; every record is checked first (reads and decodes the split '
+                'once) and the skipped ones reported by shard. A record that does not read ends its '
+                'shard for TFRecord readers: the records after it are skipped too.')
 
 
 def define_model_flags(define, model_name):
@@ -96,7 +100,8 @@ def training_data(values):
     return detector_training.TrainingData(
         dataset_name=values.dataset_name, dataset_dir=values.dataset_dir,
         split=values.dataset_split_name, file_pattern=values.file_pattern,
-        shuffle_buffer=values.shuffle_buffer, preprocessing_name=values.preprocessing_name)
+        shuffle_buffer=values.shuffle_buffer, preprocessing_name=values.preprocessing_name,
+        skip_corrupt_records=values.skip_corrupt_records)
 
 
 def detector_setup(values):

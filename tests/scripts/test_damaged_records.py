@@ -1,7 +1,10 @@
 """A damaged record met in training or evaluation is named (shard, record, image), not TensorFlow's bare
 ``jpeg::Uncompress failed`` or ``truncated record``; the last checkpoint is kept."""
 import os
+import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -79,3 +82,68 @@ def test_a_truncated_shard_in_evaluation_names_the_shard_and_the_record(paths, t
         eval_voc.run(cli.parse(eval_voc.define_flags, checkpoint_path=train_dir, split='test',
                                results_dir=str(tmp_path / 'eval'), dataset_name='shapes',
                                tfrecord_pattern=os.path.join(records, 'shapes_test-*')))
+
+
+def _write_records(path, records):
+    with tf.io.TFRecordWriter(path) as writer:
+        for record in records:
+            writer.write(record)
+    return path
+
+
+def _flip_byte_in_record(path, index):
+    """Flips one byte in the data of record ``index`` (its CRC no longer matches); returns its offset."""
+    sizes = [len(record) for record in tf.io.tf_record_iterator(path)]
+    offset = sum(size + 16 for size in sizes[:index])
+    with open(path, 'r+b') as stream:
+        stream.seek(offset + 12 + sizes[index] // 2)
+        byte = stream.read(1)
+        stream.seek(-1, os.SEEK_CUR)
+        stream.write(bytes([byte[0] ^ 0xFF]))
+    return offset
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_a_byte_flipped_shard_stops_training_with_one_line_naming_it(paths, tmp_path):
+    records = _copy_records(paths, tmp_path)
+    shard = _shard(records, 'trainval')
+    offset = _flip_byte_in_record(shard, 1)
+    train_dir = str(tmp_path / 'train')
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO_ROOT, 'scripts', 'train_ssd.py'), '--dataset_name=shapes',
+         '--dataset_dir=' + records, '--train_dir=' + train_dir, '--depth_multiplier=%s' % THIN,
+         '--batch_size=1', '--max_steps=15', '--noprogress'],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert 'Traceback' not in result.stderr
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith('train_ssd.py: error: %s: record 1 (at byte %d) is damaged: '
+                                'corrupted record at %d' % (shard, offset, offset + 12)), last_line
+    assert tf.train.latest_checkpoint(train_dir) is not None
+
+
+def test_skip_corrupt_records_trains_past_a_flipped_and_a_truncated_shard_and_reports_both(
+        paths, tmp_path, capsys):
+    originals = list(tf.io.tf_record_iterator(_shard(paths['records'], 'trainval')))  # 4 + 1 images
+    parts = tmp_path / 'parts'
+    parts.mkdir()
+    flipped = _write_records(str(parts / 'part-0.tfrecord'), originals[:3])
+    flipped_at = _flip_byte_in_record(flipped, 1)  # for a TFRecord reader, the shard ends there
+    cut = _write_records(str(parts / 'part-1.tfrecord'), originals[3:])
+    with open(cut, 'r+b') as stream:
+        stream.truncate(len(originals[3]) + 16 + len(originals[4]) // 2)  # record 1 cut
+    train_dir = str(tmp_path / 'train')
+    step = tiny_shapes.run_training(
+        train_ssd, dataset_name='shapes', dataset_dir=paths['records'], train_dir=train_dir,
+        file_pattern=str(parts / '*.tfrecord'), skip_corrupt_records=True, depth_multiplier=THIN,
+        batch_size=1, max_steps=6, progress=False)
+    assert step == 6
+    report = capsys.readouterr().out
+    assert 'skipping 3 damaged or unreadable records from 2 shard(s)' in report
+    assert ('%s: record 1 (at byte %d) is damaged: corrupted record at %d; skipped: records 1 to '
+            'the end (2)' % (flipped, flipped_at, flipped_at + 12)) in report  # TF: the data's offset
+    cut_at = len(originals[3]) + 16
+    assert re.search(r'%s: record 1 \(at byte %d\) is damaged: truncated record at %d.*; skipped: '
+                     r'records 1 to the end \(1\)\n' % (re.escape(cut), cut_at, cut_at), report)
