@@ -147,7 +147,7 @@ def list_images(images):
     return paths
 
 
-def _eval_preprocess_fn(settings):
+def eval_preprocess_fn(settings):
     name = nets_factory.get_model_spec(settings['model_name']).preprocessing_name
     preprocess = preprocessing_factory.get_preprocessing(name)
     return lambda tensor_dict: preprocess(tensor_dict, is_training=False,
@@ -162,7 +162,7 @@ def _batch_size(settings, batch_size):
 def image_files_dataset(paths, source_ids, settings, batch_size):
     """Batches of evaluation-preprocessed images read from files (JPEG, PNG, BMP)."""
     batch_size = _batch_size(settings, batch_size)
-    preprocess = _eval_preprocess_fn(settings)
+    preprocess = eval_preprocess_fn(settings)
 
     def load(path, source_id):
         image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
@@ -180,7 +180,7 @@ def image_files_dataset(paths, source_ids, settings, batch_size):
 def tfrecord_dataset(files, settings, batch_size):
     """Batches of evaluation-preprocessed TFRecord examples, ground truth included (padded)."""
     batch_size = _batch_size(settings, batch_size)
-    return input_pipeline.build_dataset(list(files), batch_size, _eval_preprocess_fn(settings),
+    return input_pipeline.build_dataset(list(files), batch_size, eval_preprocess_fn(settings),
                                         is_training=False, num_epochs=1, drop_remainder=False)
 
 
