@@ -41,7 +41,11 @@ def _interpolation(source_start, source_size, output_size, source_limit):
     crop of ``source_size`` pixels from ``source_start`` of an axis of ``source_limit`` pixels,
     indices clamped to it (``crop_image``). Positions are float32 ``i * ((size - 1) / (out - 1))``
     as darknet computes them."""
-    scale = tf.cast(source_size - 1, tf.float32) / float(max(output_size - 1, 1))
+    # darknet's float32 division, through float64: grappler's constant folding rewrites a division
+    # by a constant as a product with its reciprocal in a session's graph (not inside tf.data), which
+    # in float32 would move positions by an ulp and change the rows the quirk darkens; in float64
+    # the product rounds to the float32 quotient.
+    scale = tf.cast(tf.cast(source_size - 1, tf.float64) / float(max(output_size - 1, 1)), tf.float32)
     position = tf.range(output_size, dtype=tf.float32) * scale
     lower = tf.floor(position)
     weight = position - lower
@@ -156,9 +160,13 @@ def yolo_train_preprocess(tensor_dict, output_size=448, convention=image_convent
 def yolo_eval_preprocess(tensor_dict, output_size=448, convention=image_conventions.DARKNET_RGB):
     """Evaluation: darknet's resize to ``output_size`` squared, boxes unchanged."""
     with tf.name_scope('yolo_eval_preprocess'):
-        image = tf.cast(tensor_dict[fields.image], tf.float32) / 255.0
+        # Resized in [0, 255] (darknet: in [0, 1]; the interpolation is linear, so the same up to
+        # rounding): a "/ 255 ... * 255" pair would be rewritten by grappler's constant folding in
+        # a session's graph (x * (1 / 255)) but not inside tf.data, and an exported graph would
+        # differ from detect.py's by float rounding.
+        image = tf.cast(tensor_dict[fields.image], tf.float32)
         shape = tf.shape(image)
         image = darknet_crop_and_resize(image, 0, 0, shape[0], shape[1], output_size)
         result = dict(tensor_dict)
-        result[fields.image] = image_conventions.normalize_image(image * 255.0, convention)
+        result[fields.image] = image_conventions.normalize_image(image, convention)
         return result
