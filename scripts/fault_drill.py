@@ -1,0 +1,52 @@
+"""A fault drill: trains a thin SSD300 on the embedded shapes, kills it with SIGKILL again and again
+(at random moments, and while a checkpoint is being written), restarts it with the same command
+each time, and counts what survived.
+
+    python scripts/fault_drill.py --work_dir=/tmp/drill --num_kills=20 --output_json=drill.json
+
+Prints a table (one row per kill: when, whether a save was in progress, the step the run showed,
+the latest checkpoint and whether it reads, the step the next run restored, the steps lost) and the
+counts; writes them as JSON (engine/fault_drill.py).
+"""
+from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
+
+# isort: split
+import os
+
+from absl import flags
+
+from tf1zoo.engine import checkpoint_info, cli, fault_drill
+
+
+def define_flags(flag_values=flags.FLAGS):
+    define = cli.Definer(flag_values)
+    define.string('work_dir', None, 'Folder for the data, the train dir and the runs\' logs '
+                  '(a new one: the drill trains from scratch).')
+    define.integer('num_kills', 20, 'SIGKILLs to send.')
+    define.integer('max_steps', 2000, 'The training command\'s --max_steps.')
+    define.integer('save_checkpoint_steps', 20, 'The training command\'s save interval.')
+    define.integer('save_kill_every', 2, 'Every n-th kill waits for a checkpoint being written.')
+    define.float('min_delay', 2.0, 'Earliest random kill, in seconds after a start.')
+    define.float('max_delay', 14.0, 'Latest random kill, in seconds after a start.')
+    define.integer('seed', 0, 'Seed of the kill times.')
+    define.string('output_json', None, 'Where to write the results (optional).')
+    define.required(['work_dir'])
+
+
+def run(values):
+    if os.path.exists(os.path.join(values.work_dir, 'train')):
+        raise ValueError('%s already holds a drill\'s train dir: use a new --work_dir' % values.work_dir)
+    settings = fault_drill.DrillSettings(
+        work_dir=values.work_dir, num_kills=values.num_kills, max_steps=values.max_steps,
+        save_checkpoint_steps=values.save_checkpoint_steps, save_kill_every=values.save_kill_every,
+        min_delay=values.min_delay, max_delay=values.max_delay, seed=values.seed)
+    result = fault_drill.run_drill(settings)
+    for line in fault_drill.format_table(result):
+        print(line)
+    if values.output_json:
+        checkpoint_info.write_json_atomically(values.output_json, result)
+    return result
+
+
+if __name__ == '__main__':
+    cli.run_as_program(define_flags, run)
