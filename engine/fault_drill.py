@@ -1,9 +1,11 @@
 """A fault drill: a training run killed with SIGKILL again and again, restarted with the same command.
 
 `run_drill` converts a small embedded dataset, then starts ``train_ssd.py`` (a thin SSD300) and kills
-it ``num_kills`` times: at a random moment (start-up included), or while a checkpoint is being
+it ``num_kills`` times: at a random moment (in start-up or in training), or while a checkpoint is being
 written (a ``*tempstate*`` file, or a step's ``.index`` without its ``.meta``, seen in the train dir
-by polling every few milliseconds). After each kill it counts:
+by polling every few milliseconds); kinds in turn: during a save every second kill, of the others
+every fourth at start-up (a random moment from the start), the rest in training (a random moment
+after the first step). After each kill it counts:
 
 * whether the latest checkpoint (``tf.train.latest_checkpoint``) reads, every tensor of it;
 * whether the next run restored exactly that checkpoint (its ``Restoring parameters from`` line);
@@ -38,23 +40,27 @@ POLL_SECONDS = 0.002
 class DrillSettings:
     work_dir: str
     num_kills: int = 20
-    max_steps: int = 2000
-    save_checkpoint_steps: int = 20
+    max_steps: int = 400
+    save_checkpoint_steps: int = 10
     depth_multiplier: float = 0.0625
     batch_size: int = 2
-    # Random kills fall this many seconds after the start (start-up takes a few seconds).
-    min_delay: float = 2.0
-    max_delay: float = 14.0
-    # Every this-many-th kill waits for a checkpoint being written instead.
+    # A 'training' kill falls up to max_delay seconds after the run's first step; a 'startup' one
+    # min_delay to max_delay seconds after the start, mostly before any step (TF's import, the graph,
+    # the restore).
+    min_delay: float = 1.0
+    max_delay: float = 20.0
+    # Every this-many-th kill waits for a checkpoint being written; every startup_kill_every-th
+    # (of the rest) is a startup kill.
     save_kill_every: int = 2
-    save_wait_timeout: float = 60.0
+    startup_kill_every: int = 4
+    save_wait_timeout: float = 120.0
     seed: int = 0
 
 
 @dataclasses.dataclass
 class Kill:
     index: int
-    kind: str  # 'random' or 'during_save'
+    kind: str  # 'startup', 'training' or 'during_save'
     seconds_after_start: float
     hit_a_save: bool  # a save was in progress when the signal was sent
     step_shown: Optional[int]  # the killed run's last progress-bar step
@@ -147,17 +153,30 @@ class _Run:
         self.wait()
 
 
+def _kill_kind(index, settings):
+    if (index + 1) % settings.save_kill_every == 0:
+        return 'during_save'
+    others = index - (index + 1) // settings.save_kill_every  # kills of the other kinds before it
+    return 'startup' if (others + 1) % settings.startup_kill_every == 0 else 'training'
+
+
 def _kill_one(run, kind, settings, rng, train_dir):
-    """Kills ``run`` at a random moment or during a save; returns (seconds after start, hit a save)."""
-    if kind == 'random':
+    """Kills ``run`` at start-up, in training or during a save; returns (seconds after start, hit a save)."""
+    if kind == 'startup':
         deadline = run.started + rng.uniform(settings.min_delay, settings.max_delay)
+        while time.time() < deadline and run.process.poll() is None:
+            time.sleep(POLL_SECONDS)
+    elif kind == 'training':
+        deadline = run.started + settings.save_wait_timeout
+        while run.last_step_shown() is None and time.time() < deadline and run.process.poll() is None:
+            time.sleep(0.05)
+        deadline = time.time() + rng.uniform(0.0, settings.max_delay)
         while time.time() < deadline and run.process.poll() is None:
             time.sleep(POLL_SECONDS)
     else:
         deadline = run.started + settings.save_wait_timeout
-        # Past the first (step 0) checkpoint, then the next save in progress.
-        while run.restored_step() is None and _latest_step(train_dir) is None and \
-                time.time() < deadline and run.process.poll() is None:
+        # Past the start's own save (of the step restored), into training, then the next save.
+        while run.last_step_shown() is None and time.time() < deadline and run.process.poll() is None:
             time.sleep(0.05)
         while not _saving(train_dir) and time.time() < deadline and run.process.poll() is None:
             time.sleep(POLL_SECONDS)
@@ -181,7 +200,7 @@ def run_drill(settings: DrillSettings, show_progress=True):
     kills: List[Kill] = []
     run = _Run(command, os.path.join(logs, 'run-00.log'))
     for index in range(settings.num_kills):
-        kind = 'during_save' if (index + 1) % settings.save_kill_every == 0 else 'random'
+        kind = _kill_kind(index, settings)
         seconds, hit_a_save = _kill_one(run, kind, settings, rng, train_dir)
         kill = Kill(index, kind, round(seconds, 2), hit_a_save, run.last_step_shown(),
                     _latest_step(train_dir), latest_checkpoint_reads(train_dir))

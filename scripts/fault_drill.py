@@ -23,11 +23,12 @@ def define_flags(flag_values=flags.FLAGS):
     define.string('work_dir', None, 'Folder for the data, the train dir and the runs\' logs '
                   '(a new one: the drill trains from scratch).')
     define.integer('num_kills', 20, 'SIGKILLs to send.')
-    define.integer('max_steps', 2000, 'The training command\'s --max_steps.')
-    define.integer('save_checkpoint_steps', 20, 'The training command\'s save interval.')
+    define.integer('max_steps', 400, 'The training command\'s --max_steps.')
+    define.integer('save_checkpoint_steps', 10, 'The training command\'s save interval.')
     define.integer('save_kill_every', 2, 'Every n-th kill waits for a checkpoint being written.')
-    define.float('min_delay', 2.0, 'Earliest random kill, in seconds after a start.')
-    define.float('max_delay', 14.0, 'Latest random kill, in seconds after a start.')
+    define.float('min_delay', 1.0, 'Earliest start-up kill, in seconds after a start.')
+    define.float('max_delay', 20.0, 'Latest start-up kill after a start, and latest training kill '
+                 'after the first step, in seconds.')
     define.integer('seed', 0, 'Seed of the kill times.')
     define.string('output_json', None, 'Where to write the results (optional).')
     define.required(['work_dir'])
