@@ -19,7 +19,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 import tqdm
 
-from tf1zoo.engine import checkpoint_info, checkpoint_recovery
+from tf1zoo.engine import checkpoint_info, checkpoint_recovery, model_clones
 from tf1zoo.ops import tf_errors
 
 
@@ -56,6 +56,9 @@ class TrainConfig:
     max_checkpoints_to_keep: int = 5
     seed: Optional[int] = None
     show_progress: bool = True
+    # In-graph replication (`model_clones`): the batch split over this many copies of the model,
+    # one per GPU (or all on the CPU), their gradients summed.
+    num_clones: int = 1
 
 
 @dataclasses.dataclass
@@ -250,28 +253,37 @@ def _update_moving_averages_after(train_op, variables, decay, global_step):
         return tf.identity(train_op)
 
 
-def build_train_op(config, outputs):
-    """Total loss (model losses + weight decay), learning rate, optimizer and the train op."""
+def build_train_op(config, clone_outputs):
+    """Total loss (model losses + weight decay), learning rate, optimizer and the train op.
+
+    ``clone_outputs``: the `ModelOutputs` of each clone of the model (`model_clones`), one without
+    ``--num_clones``; with several, their losses are averaged and their gradients summed.
+    """
     global_step = tf.train.get_or_create_global_step()
-    model_loss = tf.add_n(list(outputs.losses.values()), name='model_loss')
+    outputs = clone_outputs[0]
+    losses = outputs.losses if len(clone_outputs) == 1 else model_clones.mean_losses(clone_outputs)
+    model_loss = tf.add_n(list(losses.values()), name='model_loss')
     regularization = tf.losses.get_regularization_loss()
     total_loss = tf.identity(model_loss + regularization, name='total_loss')
     learning_rate = configure_learning_rate(config, global_step)
     trained = variables_to_train(config.trainable_scopes)
     if outputs.train_op is not None:
-        if config.clip_gradient_norm > 0 or config.trainable_scopes:
-            raise ValueError('this model builds its own update: clip_gradient_norm and '
-                             'trainable_scopes do not apply to it')
+        if config.clip_gradient_norm > 0 or config.trainable_scopes or len(clone_outputs) > 1:
+            raise ValueError('this model builds its own update: clip_gradient_norm, '
+                             'trainable_scopes and num_clones do not apply to it')
         train_op = outputs.train_op
-    else:
+    elif len(clone_outputs) == 1:
         train_op = slim.training.create_train_op(
             total_loss, configure_optimizer(config, learning_rate), global_step=global_step,
             variables_to_train=trained,
             transform_grads_fn=_clip_by_global_norm(config.clip_gradient_norm), check_numerics=False)
+    else:
+        train_op = _cloned_train_op(config, configure_optimizer(config, learning_rate), clone_outputs,
+                                    regularization, total_loss, trained, global_step)
     if config.moving_average_decay > 0:
         train_op = _update_moving_averages_after(train_op, trained, config.moving_average_decay,
                                                  global_step)
-    for name, loss in outputs.losses.items():
+    for name, loss in losses.items():
         tf.summary.scalar('losses/' + name, loss)
     tf.summary.scalar('losses/regularization', regularization)
     tf.summary.scalar('losses/total', total_loss)
@@ -279,6 +291,27 @@ def build_train_op(config, outputs):
     if outputs.summary_images is not None:
         tf.summary.image('images_gt_and_predictions', outputs.summary_images, max_outputs=4)
     return train_op, total_loss
+
+
+def _cloned_train_op(config, optimizer, clone_outputs, regularization, total_loss, trained,
+                     global_step):
+    """model_deploy's update: the clones' gradients summed on the parameter device, optionally
+    clipped, applied once; batch norm's statistics from clone 0. Evaluates to the total loss, as
+    slim's create_train_op does."""
+    gradients = model_clones.summed_gradients(optimizer, clone_outputs, regularization, trained)
+    clip = _clip_by_global_norm(config.clip_gradient_norm)
+    if clip is not None:
+        gradients = clip(gradients)
+    apply = optimizer.apply_gradients(gradients, global_step=global_step)
+    with tf.control_dependencies([apply] + model_clones.first_clone_update_ops()):
+        return tf.identity(total_loss, name='train_op')
+
+
+def build_model(config, model_fn, batch):
+    """The model's `ModelOutputs` on ``batch``, once per clone (a list of one without clones)."""
+    if config.num_clones > 1:
+        return model_clones.build_clones(model_fn, batch, config.num_clones)
+    return [model_fn(batch)]
 
 
 class _AfterRestoreHook(tf.train.SessionRunHook):
@@ -316,7 +349,7 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
         if config.seed is not None:
             tf.set_random_seed(config.seed)
         batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
-        train_op, total_loss = build_train_op(config, model_fn(batch))
+        train_op, total_loss = build_train_op(config, build_model(config, model_fn, batch))
         scaffold = tf.train.Scaffold(
             init_fn=checkpoint_init_fn(config.checkpoint_path, config.checkpoint_exclude_scopes,
                                        config.ignore_missing_vars),

@@ -66,6 +66,10 @@ def define_optimization_flags(define):
     define.float('clip_gradient_norm', 0.0, 'Clip gradients to this global norm (0: off).')
     define.float('moving_average_decay', 0.0, 'Also keep an exponential moving average of the weights '
                  'with this decay (0: off); eval_voc.py and detect.py then use the averages.')
+    define.integer('num_clones', 1, 'Copies of the model the batch is split over, one per GPU (all on '
+                   'the CPU where there are fewer GPUs), their gradients summed on the CPU and batch '
+                   'norm\'s statistics taken from the first (tf-slim\'s model_deploy); --batch_size is '
+                   'the whole batch.')
 
 
 def define_initialisation_flags(define):
@@ -127,7 +131,7 @@ def train_config(values):
         trainable_scopes=values.trainable_scopes, ignore_missing_vars=values.ignore_missing_vars,
         save_checkpoint_steps=values.save_checkpoint_steps,
         save_summaries_steps=values.save_summaries_steps, seed=values.seed,
-        show_progress=values.progress)
+        show_progress=values.progress, num_clones=values.num_clones)
 
 
 def detector_training_configs(values):
