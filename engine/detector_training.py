@@ -168,6 +168,9 @@ def train_detector(data: TrainingData, model: DetectorSetup, train: train_loop.T
         ``data.skip_corrupt_records`` such records are skipped and reported instead).
       train_loop.NaNLossError: the loss diverged (the last good checkpoint is kept).
     """
+    if train.cluster is not None and train.cluster.job_name == 'ps':
+        # A parameter server holds variables: it builds no model and reads no data.
+        return train_loop.train(train, dataset_fn=None, model_fn=None)
     split = dataset_factory.get_split(data.dataset_name, data.split, data.dataset_dir,
                                       data.file_pattern)
     config = model_config(data, model, split.spec.class_names, train.checkpoint_path)

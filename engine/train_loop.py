@@ -19,7 +19,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 import tqdm
 
-from tf1zoo.engine import checkpoint_info, checkpoint_recovery, model_clones
+from tf1zoo.engine import checkpoint_info, checkpoint_recovery, cluster, model_clones
 from tf1zoo.ops import tf_errors
 
 
@@ -59,6 +59,8 @@ class TrainConfig:
     # In-graph replication (`model_clones`): the batch split over this many copies of the model,
     # one per GPU (or all on the CPU), their gradients summed.
     num_clones: int = 1
+    # Between-graph replication on a cluster (`cluster`); None trains in this process alone.
+    cluster: Optional['cluster.ClusterConfig'] = None
 
 
 @dataclasses.dataclass
@@ -197,6 +199,7 @@ class ProgressHook(tf.train.SessionRunHook):
         self._bar = None
         self._last_time = None
         self.last_step = None
+        self.steps_run = 0  # by this process (in a cluster: this worker's share of the steps)
 
     def after_create_session(self, session, coord):
         self.last_step = int(session.run(tf.train.get_global_step()))
@@ -212,6 +215,7 @@ class ProgressHook(tf.train.SessionRunHook):
 
     def after_run(self, run_context, run_values):
         step = self._step_before + 1
+        self.steps_run += 1
         now = time.time()
         images_per_sec = self._batch_size * (step - self.last_step) / max(now - self._last_time, 1e-9)
         self._bar.set_postfix(loss='%.4f' % run_values.results['loss'],
@@ -220,6 +224,8 @@ class ProgressHook(tf.train.SessionRunHook):
         self.last_step, self._last_time = step, now
 
     def end(self, session):
+        # In a cluster the other workers' steps count too: the step reached is read, not counted.
+        self.last_step = int(session.run(self._global_step))
         self._bar.close()
 
 
@@ -253,12 +259,15 @@ def _update_moving_averages_after(train_op, variables, decay, global_step):
         return tf.identity(train_op)
 
 
-def build_train_op(config, clone_outputs):
+def build_train_op(config, clone_outputs, replication=None):
     """Total loss (model losses + weight decay), learning rate, optimizer and the train op.
 
     ``clone_outputs``: the `ModelOutputs` of each clone of the model (`model_clones`), one without
     ``--num_clones``; with several, their losses are averaged and their gradients summed.
+    ``replication``: the `cluster.ClusterConfig`; with ``sync_replicas`` the optimizer is wrapped in
+    a SyncReplicasOptimizer, whose hook is returned (else None) beside the train op and total loss.
     """
+    replication = replication or cluster.ClusterConfig()
     global_step = tf.train.get_or_create_global_step()
     outputs = clone_outputs[0]
     losses = outputs.losses if len(clone_outputs) == 1 else model_clones.mean_losses(clone_outputs)
@@ -267,14 +276,18 @@ def build_train_op(config, clone_outputs):
     total_loss = tf.identity(model_loss + regularization, name='total_loss')
     learning_rate = configure_learning_rate(config, global_step)
     trained = variables_to_train(config.trainable_scopes)
+    sync_hook = None
     if outputs.train_op is not None:
-        if config.clip_gradient_norm > 0 or config.trainable_scopes or len(clone_outputs) > 1:
+        if (config.clip_gradient_norm > 0 or config.trainable_scopes or len(clone_outputs) > 1
+                or replication.sync_replicas):
             raise ValueError('this model builds its own update: clip_gradient_norm, '
-                             'trainable_scopes and num_clones do not apply to it')
+                             'trainable_scopes, num_clones and sync_replicas do not apply to it')
         train_op = outputs.train_op
     elif len(clone_outputs) == 1:
+        optimizer, sync_hook = cluster.synchronous(configure_optimizer(config, learning_rate),
+                                                   replication)
         train_op = slim.training.create_train_op(
-            total_loss, configure_optimizer(config, learning_rate), global_step=global_step,
+            total_loss, optimizer, global_step=global_step,
             variables_to_train=trained,
             transform_grads_fn=_clip_by_global_norm(config.clip_gradient_norm), check_numerics=False)
     else:
@@ -290,7 +303,7 @@ def build_train_op(config, clone_outputs):
     tf.summary.scalar('learning_rate', learning_rate)
     if outputs.summary_images is not None:
         tf.summary.image('images_gt_and_predictions', outputs.summary_images, max_outputs=4)
-    return train_op, total_loss
+    return train_op, total_loss, sync_hook
 
 
 def _cloned_train_op(config, optimizer, clone_outputs, regularization, total_loss, trained,
@@ -345,40 +358,78 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
       TrainingInterrupted: Ctrl-C or SIGTERM; the current step was saved.
       TrainDirError: the train dir's checkpoint is another model's.
     """
+    replication = (config.cluster or cluster.ClusterConfig()).check()
+    server = None
+    if replication.distributed:
+        if config.num_clones > 1:
+            raise cluster.ClusterError('--num_clones does not combine with a cluster: start one '
+                                       'worker task per device instead')
+        server = cluster.start_server(replication, _session_config(replication))
+        if replication.job_name == 'ps':
+            return cluster.serve_until_workers_done(replication, server)
     with tf.Graph().as_default():
         if config.seed is not None:
             tf.set_random_seed(config.seed)
-        batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
-        train_op, total_loss = build_train_op(config, build_model(config, model_fn, batch))
-        scaffold = tf.train.Scaffold(
-            init_fn=checkpoint_init_fn(config.checkpoint_path, config.checkpoint_exclude_scopes,
-                                       config.ignore_missing_vars),
-            saver=tf.train.Saver(max_to_keep=config.max_checkpoints_to_keep))
+        with tf.device(cluster.device_setter(replication) if server else None):
+            # First, so that round robin puts it on parameter server 0 (`cluster`).
+            tf.train.get_or_create_global_step()
+            batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
+            train_op, total_loss, sync_hook = build_train_op(
+                config, build_model(config, model_fn, batch), replication)
+            scaffold = tf.train.Scaffold(
+                init_fn=checkpoint_init_fn(config.checkpoint_path, config.checkpoint_exclude_scopes,
+                                           config.ignore_missing_vars),
+                saver=tf.train.Saver(max_to_keep=config.max_checkpoints_to_keep))
         progress = ProgressHook(total_loss, config.max_steps, config.batch_size,
                                 config.show_progress)
         hooks = [tf.train.StopAtStepHook(last_step=config.max_steps),
                  tf.train.NanTensorHook(total_loss, fail_on_nan_loss=True), progress]
+        if sync_hook is not None:
+            hooks.append(sync_hook)
         hooks.extend(extra_hooks)
-        if after_restore is not None:
+        if after_restore is not None and replication.is_chief:
             hooks.append(_AfterRestoreHook(after_restore))
-        return _run_loop(config, scaffold, hooks, train_op, progress)
+        if server is None:
+            return _run_loop(config, scaffold, hooks, train_op, progress)
+        try:
+            step = _run_loop(config, scaffold, hooks, train_op, progress, server, replication)
+        finally:
+            cluster.signal_done(replication, server, _session_config(replication))
+        tf.logging.info('worker %d ran %d steps; the global step is %d', replication.task_index,
+                        progress.steps_run, step)
+        return step
 
 
-def _run_loop(config, scaffold, hooks, train_op, progress):
+def _session_config(replication=None):
     session_config = tf.ConfigProto(allow_soft_placement=True)
     session_config.gpu_options.allow_growth = True
-    if tf.io.gfile.isdir(config.train_dir):
+    if replication is not None and replication.job_name == 'worker':
+        # A worker talks to the parameter servers and itself only: it neither waits for the other
+        # workers to be up nor depends on them staying up.
+        session_config.device_filters[:] = ['/job:ps', replication.task_device]
+    return session_config
+
+
+def _run_loop(config, scaffold, hooks, train_op, progress, server=None, replication=None):
+    """Runs the train op until the stop hook says so; ``server``: this worker's in a cluster."""
+    is_chief = replication is None or replication.is_chief
+    if is_chief and tf.io.gfile.isdir(config.train_dir):
         for path in checkpoint_recovery.remove_stale_temp_files(config.train_dir):
             tf.logging.info('Removed %s, left by an interrupted save', path)
     interrupted = None
-    finished = _finished_step(config)
+    # In a cluster the chief must create the session even when there is nothing to train (the
+    # other workers wait for it): the loop below then runs no step.
+    finished = _finished_step(config) if server is None else None
     if finished is not None:
         tf.logging.info('%s is already trained to step %d (--max_steps=%d): nothing to do',
                         config.train_dir, finished, config.max_steps)
         return finished
     try:
-        with _monitored_session(config, scaffold, hooks, session_config) as session:
-            while not session.should_stop():
+        with _monitored_session(config, scaffold, hooks, _session_config(replication), server,
+                                is_chief) as session:
+            # The step the session starts from is exact (a cluster's chief of a finished run
+            # must still create the session, then run nothing).
+            while not session.should_stop() and progress.last_step < config.max_steps:
                 try:
                     session.run(train_op)
                 except KeyboardInterrupt as interrupt:
@@ -407,18 +458,23 @@ def _finished_step(config):
     return step if step is not None and step >= config.max_steps else None
 
 
-def _monitored_session(config, scaffold, hooks, session_config):
-    """The MonitoredTrainingSession; a train dir checkpoint that does not fit the graph (another
-    model's) is one clear `TrainDirError` instead of TensorFlow's restore traceback."""
-    latest = tf.train.latest_checkpoint(config.train_dir)
+def _monitored_session(config, scaffold, hooks, session_config, server=None, is_chief=True):
+    """The MonitoredTrainingSession (on ``server`` in a cluster, where only the chief restores and
+    saves); a train dir checkpoint that does not fit the graph (another model's) is one clear
+    `TrainDirError` instead of TensorFlow's restore traceback."""
+    latest = tf.train.latest_checkpoint(config.train_dir) if is_chief else None
     if latest is not None:
         _check_checkpoint_fits(config.train_dir, latest, config.optimizer)
     try:
         return tf.train.MonitoredTrainingSession(
+            master=server.target if server is not None else '', is_chief=is_chief,
             checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
             save_checkpoint_steps=config.save_checkpoint_steps,
             save_summaries_steps=config.save_summaries_steps,
-            log_step_count_steps=None, config=session_config)
+            log_step_count_steps=None, config=session_config,
+            # A synchronous cluster's token queue runner waits on the parameter servers for
+            # gradients no worker will send once training is over: do not wait long for it.
+            stop_grace_period_secs=10 if server is not None else 120)
     except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
         if latest is None:
             raise

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from tf1zoo.engine import cli, detector_training, train_loop
+from tf1zoo.engine import cli, cluster, detector_training, train_loop
 from tf1zoo.nets import vgg
 from tf1zoo.ops import image_conventions
 from tf1zoo.preprocessing import preprocessing_factory
@@ -87,6 +87,23 @@ def define_run_flags(define):
     define.integer('save_summaries_steps', 100, 'Steps between summaries.')
     define.integer('seed', None, 'Seed for a reproducible run (slower input pipeline).')
     define.bool('progress', True, 'Show a progress bar.')
+    define_cluster_flags(define)
+
+
+def define_cluster_flags(define):
+    """Between-graph replication (engine/cluster.py): every task of the cluster runs the same command
+    with its own --job_name and --task_index, or with TF_CONFIG set by a cluster manager."""
+    define.list('ps_hosts', [], 'Parameter servers of a cluster, host:port,... (empty: no cluster).')
+    define.list('worker_hosts', [], 'Workers of a cluster, host:port,...; worker 0 is the chief, which '
+                'alone writes checkpoints and summaries to --train_dir.')
+    define.enum('job_name', None, ['ps', 'worker'], 'This task\'s job in the cluster; without the '
+                'cluster flags, TF_CONFIG ({"cluster": ..., "task": ...}) is read when set.')
+    define.integer('task_index', 0, 'This task\'s index in its job.')
+    define.bool('sync_replicas', False, 'Synchronous updates (SyncReplicasOptimizer): the gradients '
+                'of --replicas_to_aggregate worker steps are averaged into one global step; '
+                'default: asynchronous, every worker step is one.')
+    define.integer('replicas_to_aggregate', None, 'Gradients per synchronous update (default: one '
+                   'per worker).')
 
 
 def define_detector_training_flags(flag_values, model_name):
@@ -131,7 +148,10 @@ def train_config(values):
         trainable_scopes=values.trainable_scopes, ignore_missing_vars=values.ignore_missing_vars,
         save_checkpoint_steps=values.save_checkpoint_steps,
         save_summaries_steps=values.save_summaries_steps, seed=values.seed,
-        show_progress=values.progress, num_clones=values.num_clones)
+        show_progress=values.progress, num_clones=values.num_clones,
+        cluster=cluster.from_flags(values.ps_hosts, values.worker_hosts, values.job_name,
+                                   values.task_index, values.sync_replicas,
+                                   values.replicas_to_aggregate))
 
 
 def detector_training_configs(values):
