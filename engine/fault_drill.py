@@ -71,7 +71,7 @@ class Kill:
     steps_lost: Optional[int] = None
 
 
-def _train_command(settings, records_dir, train_dir):
+def train_command(settings, records_dir, train_dir):
     script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'scripts',
                           'train_ssd.py')
     return [sys.executable, script, '--dataset_name=shapes', '--dataset_dir=' + records_dir,
@@ -93,6 +93,11 @@ def make_records(work_dir):
     return records_dir
 
 
+def steps_shown(output):
+    """The steps a run's progress bars showed, in order."""
+    return [int(done) for done, _ in _PROGRESS.findall(output)]
+
+
 def _saving(train_dir):
     """A checkpoint is being written: TF's temporaries, or a step's index without its meta graph."""
     if glob.glob(os.path.join(train_dir, '*tempstate*')) or glob.glob(
@@ -102,7 +107,7 @@ def _saving(train_dir):
                for index in glob.glob(os.path.join(train_dir, 'model.ckpt-*.index')))
 
 
-def _latest_step(train_dir):
+def latest_step(train_dir):
     latest = tf.train.latest_checkpoint(train_dir)
     return None if latest is None else checkpoint_info.checkpoint_step(latest)
 
@@ -121,7 +126,7 @@ def latest_checkpoint_reads(train_dir):
     return True
 
 
-class _Run:
+class Run:
     """One life of the training command, its stderr collected into a file."""
 
     def __init__(self, command, log_path):
@@ -140,8 +145,8 @@ class _Run:
         return checkpoint_info.checkpoint_step(found[-1]) if found else None
 
     def last_step_shown(self):
-        found = _PROGRESS.findall(self.output())
-        return int(found[-1][0]) if found else None
+        found = steps_shown(self.output())
+        return found[-1] if found else None
 
     def wait(self, timeout=None):
         code = self.process.wait(timeout)
@@ -196,15 +201,15 @@ def run_drill(settings: DrillSettings, show_progress=True):
     train_dir = os.path.join(settings.work_dir, 'train')
     logs = os.path.join(settings.work_dir, 'logs')
     os.makedirs(logs, exist_ok=True)
-    command = _train_command(settings, records_dir, train_dir)
+    command = train_command(settings, records_dir, train_dir)
     kills: List[Kill] = []
-    run = _Run(command, os.path.join(logs, 'run-00.log'))
+    run = Run(command, os.path.join(logs, 'run-00.log'))
     for index in range(settings.num_kills):
         kind = _kill_kind(index, settings)
         seconds, hit_a_save = _kill_one(run, kind, settings, rng, train_dir)
         kill = Kill(index, kind, round(seconds, 2), hit_a_save, run.last_step_shown(),
-                    _latest_step(train_dir), latest_checkpoint_reads(train_dir))
-        run = _Run(command, os.path.join(logs, 'run-%02d.log' % (index + 1)))
+                    latest_step(train_dir), latest_checkpoint_reads(train_dir))
+        run = Run(command, os.path.join(logs, 'run-%02d.log' % (index + 1)))
         _wait_for_restore(run)
         kill.restored_step = run.restored_step()
         kill.resumed_from_latest = kill.restored_step == kill.latest_after
@@ -217,15 +222,15 @@ def run_drill(settings: DrillSettings, show_progress=True):
                      kill.latest_after, kill.latest_reads, kill.restored_step, kill.steps_lost),
                   flush=True)
     final_code = run.wait()
-    final_step = _latest_step(train_dir)
-    again = _Run(command, os.path.join(logs, 'run-again.log'))
+    final_step = latest_step(train_dir)
+    again = Run(command, os.path.join(logs, 'run-again.log'))
     again_code = again.wait()
     return {'settings': dataclasses.asdict(settings), 'kills': [dataclasses.asdict(k) for k in kills],
             'counts': count(kills, settings),
             'final': {'exit_status': final_code, 'final_step': final_step,
                       'equals_uninterrupted_max_steps': final_step == settings.max_steps,
                       'restart_exit_status': again_code,
-                      'step_after_restarting_finished_run': _latest_step(train_dir)}}
+                      'step_after_restarting_finished_run': latest_step(train_dir)}}
 
 
 def _wait_for_restore(run, timeout=120.0):
