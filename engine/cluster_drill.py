@@ -12,11 +12,11 @@ again with the same command. Per kill it counts:
   flight completes), an asynchronous one goes on;
 * whether the restarted worker rejoined (its progress bar moved past the step it started at) and
   after how many seconds;
-* for the chief: the latest checkpoint (only the chief writes them), whether it reads, whether the
-  restarted chief restored exactly it (its ``Restoring parameters from`` line) and the global steps
-  lost (the largest step shown before the restart minus the step restored: the chief's restore puts
-  the variables on the parameter servers back to the checkpoint, so an asynchronous cluster also
-  loses what the other worker trained meanwhile).
+* for the chief: the latest checkpoint (only the chief writes them) and whether it reads; where the
+  restarted chief went on from: the live model on the parameter servers (which kept running: its
+  ``hold the live model at global step`` line, `train_loop`) or, where they lost it, the latest
+  checkpoint (its ``Restoring parameters from`` line); and the global steps lost (the largest step
+  shown before the restart minus the step it went on from).
 
 A restarted task that does not train again within ``rejoin_timeout`` ends the kills (the cluster is
 stuck; the counts say so). Then it lets the cluster run to the end and checks that every task exits
@@ -64,7 +64,9 @@ class ClusterKill:
     # The chief's kills only:
     latest_after: Optional[int] = None
     latest_reads: Optional[bool] = None
-    restored_step: Optional[int] = None
+    restored_step: Optional[int] = None  # the checkpoint it restored (None: it restored none)
+    continued_step: Optional[int] = None  # the live global step it went on from (None: none)
+    # It went on from the live model or, without one, from the latest checkpoint.
     resumed_from_latest: Optional[bool] = None
     steps_lost: Optional[int] = None
 
@@ -158,10 +160,14 @@ def _kill_and_restart(cluster, task, settings, rng, train_dir, index):
     kill.step_after_rejoin = cluster.step_shown()
     if task == CHIEF:
         kill.restored_step = restarted.restored_step()
-        kill.resumed_from_latest = kill.restored_step == kill.latest_after
+        kill.continued_step = restarted.continued_step()
+        went_on_from = (kill.continued_step if kill.continued_step is not None
+                        else kill.restored_step)
+        kill.resumed_from_latest = went_on_from is not None and (
+            kill.continued_step is not None or kill.restored_step == kill.latest_after)
         shown = [step for step in (kill.step_at_kill, kill.step_after_outage) if step is not None]
-        if shown and kill.restored_step is not None:
-            kill.steps_lost = max(shown) - kill.restored_step
+        if shown and went_on_from is not None:
+            kill.steps_lost = max(0, max(shown) - went_on_from)
     return kill
 
 
@@ -191,8 +197,10 @@ def run_cluster_drill(settings: ClusterDrillSettings, show_progress=True):
                 print('kill %d (%s): step %s, after %.0f s down %s; rejoined %s after %s s%s' % (
                     index + 1, task, kill.step_at_kill, settings.outage_seconds,
                     kill.step_after_outage, kill.rejoined, kill.rejoin_seconds,
-                    '' if task != CHIEF else '; latest %s (reads %s), restored %s, lost %s' % (
-                        kill.latest_after, kill.latest_reads, kill.restored_step, kill.steps_lost)),
+                    '' if task != CHIEF else '; latest %s (reads %s), went on from %s, lost %s' % (
+                        kill.latest_after, kill.latest_reads,
+                        kill.continued_step if kill.continued_step is not None else kill.restored_step,
+                        kill.steps_lost)),
                     flush=True)
             if not kill.rejoined:
                 break  # the cluster is stuck: what the drill found; no more kills
@@ -227,7 +235,9 @@ def count(kills: List[ClusterKill], settings: ClusterDrillSettings):
         'global_step_went_back_after_a_worker_kill': sum(
             kill.step_after_rejoin is not None and kill.step_at_kill is not None
             and kill.step_after_rejoin < kill.step_at_kill for kill in worker_kills),
-        'chief_resumed_from_latest': sum(bool(kill.resumed_from_latest) for kill in chief_kills),
+        'chief_resumed': sum(bool(kill.resumed_from_latest) for kill in chief_kills),
+        'chief_continued_from_live_model': sum(kill.continued_step is not None
+                                               for kill in chief_kills),
         'unreadable_latest_checkpoints': sum(kill.latest_reads is False for kill in chief_kills),
         'chief_steps_lost': lost,
         'save_interval': settings.save_checkpoint_steps,
@@ -235,17 +245,18 @@ def count(kills: List[ClusterKill], settings: ClusterDrillSettings):
 
 
 def format_table(result):
-    lines = ['kill  task      step  after outage  rejoined  s      latest  reads  restored  lost']
+    lines = ['kill  task      step  after outage  rejoined  s      latest  reads  restored  live  lost']
     for kill in result['kills']:
-        lines.append('%4d  %-8s  %4s  %12s  %-8s  %5s  %6s  %-5s  %8s  %4s' % (
+        lines.append('%4d  %-8s  %4s  %12s  %-8s  %5s  %6s  %-5s  %8s  %4s  %4s' % (
             kill['index'] + 1, kill['task'], kill['step_at_kill'], kill['step_after_outage'],
             kill['rejoined'], kill['rejoin_seconds'], kill['latest_after'], kill['latest_reads'],
-            kill['restored_step'], kill['steps_lost']))
+            kill['restored_step'], kill['continued_step'], kill['steps_lost']))
     counts, final = result['counts'], result['final']
     lines.append('%(mode)s: %(worker_kills)d kills of worker 1, %(chief_kills)d of the chief; '
                  '%(rejoined)d rejoined (at most %(max_rejoin_seconds)s s); global steps while worker '
-                 '1 was down: %(steps_while_worker_down)s; chief restored the latest checkpoint '
-                 '%(chief_resumed_from_latest)d times, %(unreadable_latest_checkpoints)d unreadable, '
+                 '1 was down: %(steps_while_worker_down)s; the chief went on %(chief_resumed)d '
+                 'times (%(chief_continued_from_live_model)d from the live model on the parameter '
+                 'servers), %(unreadable_latest_checkpoints)d latest checkpoints unreadable, '
                  'steps lost %(chief_steps_lost)s (save interval %(save_interval)d)' % counts)
     lines.append('final step %(final_step)s (max_steps: %(equals_max_steps)s); exit statuses '
                  '%(exit_statuses)s' % final)

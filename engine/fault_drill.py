@@ -32,6 +32,8 @@ from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.engine import checkpoint_info, tfrecord_conversion
 
 _RESTORED = re.compile(r'Restoring parameters from (\S+)')
+# What a chief started again in a live cluster logs instead of a restore (`train_loop`).
+_CONTINUED = re.compile(r'The parameter servers hold the live model at global step (\d+)')
 _PROGRESS = re.compile(r'(\d+)/(\d+) \[')
 POLL_SECONDS = 0.002
 
@@ -143,6 +145,11 @@ class Run:
     def restored_step(self):
         found = _RESTORED.findall(self.output())
         return checkpoint_info.checkpoint_step(found[-1]) if found else None
+
+    def continued_step(self):
+        """The global step a restarted chief found on the live parameter servers, or None."""
+        found = _CONTINUED.findall(self.output())
+        return int(found[-1]) if found else None
 
     def last_step_shown(self):
         found = steps_shown(self.output())

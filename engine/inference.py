@@ -177,11 +177,13 @@ def image_files_dataset(paths, source_ids, settings, batch_size):
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def tfrecord_dataset(files, settings, batch_size):
-    """Batches of evaluation-preprocessed TFRecord examples, ground truth included (padded)."""
+def tfrecord_dataset(files, settings, batch_size, ignore_errors=False):
+    """Batches of evaluation-preprocessed TFRecord examples, ground truth included (padded);
+    ``ignore_errors``: skip records that do not read, parse or decode."""
     batch_size = _batch_size(settings, batch_size)
     return input_pipeline.build_dataset(list(files), batch_size, eval_preprocess_fn(settings),
-                                        is_training=False, num_epochs=1, drop_remainder=False)
+                                        is_training=False, num_epochs=1, drop_remainder=False,
+                                        ignore_errors=ignore_errors)
 
 
 def iterate_detections(dataset_fn, settings, checkpoint_prefix, num_images=None, data_format='NHWC',

@@ -465,10 +465,23 @@ def _monitored_session(config, scaffold, hooks, session_config, server=None, is_
     latest = tf.train.latest_checkpoint(config.train_dir) if is_chief else None
     if latest is not None:
         _check_checkpoint_fits(config.train_dir, latest, config.optimizer)
+    live_step = _live_step_on_parameter_servers(server, session_config) if is_chief else None
+    checkpoint_dir = config.train_dir
+    if live_step is not None:
+        # A chief started again while the parameter servers kept running: their variables are the
+        # model as trained up to now (by the other workers too), newer than the last checkpoint.
+        # Restoring it would rewind the global step under a synchronous cluster's gradient
+        # accumulators and lose every step since the save: keep them instead (no init, no restore),
+        # and save into the train dir through hooks of our own.
+        tf.logging.info('The parameter servers hold the live model at global step %d: continuing '
+                        'from it, not from %s', live_step, latest)
+        scaffold = tf.train.Scaffold(init_op=tf.no_op(), saver=scaffold.saver)
+        hooks = list(hooks) + _saving_hooks(config, scaffold)
+        checkpoint_dir = None
     try:
         return tf.train.MonitoredTrainingSession(
             master=server.target if server is not None else '', is_chief=is_chief,
-            checkpoint_dir=config.train_dir, scaffold=scaffold, hooks=hooks,
+            checkpoint_dir=checkpoint_dir, scaffold=scaffold, hooks=hooks,
             save_checkpoint_steps=config.save_checkpoint_steps,
             save_summaries_steps=config.save_summaries_steps,
             log_step_count_steps=None, config=session_config,
@@ -479,6 +492,26 @@ def _monitored_session(config, scaffold, hooks, session_config, server=None, is_
         if latest is None:
             raise
         raise _does_not_restore(config.train_dir, latest, tf_errors.kernel_message(error)) from None
+
+
+def _live_step_on_parameter_servers(server, session_config):
+    """The global step on the parameter servers when every variable there is already initialised
+    (a cluster whose chief was started again), else None (a new cluster, or no cluster)."""
+    if server is None:
+        return None
+    uninitialized = tf.report_uninitialized_variables(tf.global_variables())
+    with tf.Session(server.target, config=session_config) as session:
+        if len(session.run(uninitialized)):
+            return None
+        return int(session.run(tf.train.get_global_step()))
+
+
+def _saving_hooks(config, scaffold):
+    """What MonitoredTrainingSession adds for a ``checkpoint_dir``: checkpoints and summaries."""
+    return [tf.train.CheckpointSaverHook(config.train_dir, save_steps=config.save_checkpoint_steps,
+                                         scaffold=scaffold),
+            tf.train.SummarySaverHook(save_steps=config.save_summaries_steps,
+                                      output_dir=config.train_dir, scaffold=scaffold)]
 
 
 def _check_checkpoint_fits(train_dir, latest, optimizer=None):

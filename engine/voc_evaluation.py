@@ -37,6 +37,8 @@ class EvaluationImages:
     split: str
     voc_dir: Optional[str] = None
     tfrecord_pattern: Optional[str] = None
+    # Skip records that do not read, parse or decode (reported first) instead of stopping at one.
+    skip_corrupt_records: bool = False
 
 
 def voc_folder(voc_dir=None, dataset_dir=None, year='2007'):
@@ -101,7 +103,8 @@ def read_results(results_dir, class_names, split):
 def _dataset_fn(images: EvaluationImages, settings, batch_size):
     if images.tfrecord_pattern:
         files = input_pipeline.list_files(images.tfrecord_pattern)
-        return functools.partial(inference.tfrecord_dataset, files, settings, batch_size)
+        return functools.partial(inference.tfrecord_dataset, files, settings, batch_size,
+                                 ignore_errors=images.skip_corrupt_records)
     image_ids = pascalvoc.read_image_ids(images.voc_dir, images.split)
     paths = [os.path.join(images.voc_dir, 'JPEGImages', image_id + '.jpg') for image_id in image_ids]
     return functools.partial(inference.image_files_dataset, paths, image_ids, settings, batch_size)
@@ -112,13 +115,17 @@ def write_checkpoint_results(checkpoint_prefix, settings, images: EvaluationImag
     """Runs the checkpoint over the images; writes the results files, returns the ground truth seen.
 
     ``settings``: `inference.model_settings`' dict. The ground truth is returned only for TFRecord
-    input (None for a VOC folder, whose XML is read instead).
+    input (None for a VOC folder, whose XML is read instead): with ``images.skip_corrupt_records``,
+    that of the records that read, so skipped images count neither as misses nor as detections.
     """
     if list(settings['class_names']) != list(class_names):
         raise ValueError('the checkpoint\'s classes %s are not the dataset\'s %s'
                          % (settings['class_names'], list(class_names)))
     detections = collections.defaultdict(lambda: ([], [], []))
     ground_truth = collections.defaultdict(dict)
+    if images.skip_corrupt_records and images.tfrecord_pattern:
+        damaged = tfrecord_io.survey_damaged_records(input_pipeline.list_files(images.tfrecord_pattern))
+        print('--skip_corrupt_records: %s' % tfrecord_io.format_damaged(damaged), flush=True)
     dataset_fn = _dataset_fn(images, settings, batch_size)
     # TensorFlow names neither the shard nor the record of a damaged input: they are found and named.
     with tfrecord_io.damaged_records_named(

@@ -55,6 +55,9 @@ def define_flags(flag_values=flags.FLAGS):
     define.string('checkpoint_path', None, 'Run this checkpoint (file prefix or train dir) '
                   'first and write its results files.')
     define.integer('batch_size', 8, 'Images per batch.')
+    define.bool('skip_corrupt_records', False, 'With --tfrecord_pattern: skip records that do not '
+                'read, parse or decode (they are reported first: how many, from which shards) '
+                'instead of stopping at the first.')
     inference.define_model_flags(define)
     define.required(['results_dir'])
 
@@ -77,7 +80,8 @@ def run(values):
     ground_truth = None
     if values.checkpoint_path:
         prefix, settings = inference.model_settings_from_flags(values)
-        images = voc_evaluation.EvaluationImages(values.split, voc_dir, values.tfrecord_pattern)
+        images = voc_evaluation.EvaluationImages(values.split, voc_dir, values.tfrecord_pattern,
+                                                 values.skip_corrupt_records)
         if voc_dir is None and not values.tfrecord_pattern:
             raise ValueError('--dataset_dir (with --year), --voc_dir or --tfrecord_pattern is needed')
         ground_truth = voc_evaluation.write_checkpoint_results(

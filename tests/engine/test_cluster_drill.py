@@ -18,7 +18,8 @@ def test_counts_separate_worker_outages_from_the_chief_restores():
     assert (counts['worker_kills'], counts['chief_kills'], counts['rejoined']) == (3, 1, 3)
     assert counts['steps_while_worker_down'] == [1, 0, 0]
     assert counts['max_rejoin_seconds'] == 20.0
-    assert counts['chief_resumed_from_latest'] == 1 and counts['chief_steps_lost'] == [4]
+    assert counts['chief_resumed'] == 1 and counts['chief_steps_lost'] == [4]
+    assert counts['chief_continued_from_live_model'] == 0
     assert counts['global_step_went_back_after_a_worker_kill'] == 0
     assert counts['mode'] == 'sync'
 

@@ -270,3 +270,18 @@ def test_a_checkpoint_with_the_same_names_but_other_shapes_is_refused(tmp_path):
         train_loop.train(_config(tmp_path, 4), _dataset_fn, wider_model_fn,
                          after_restore=lambda: written.append(True))
     assert not written
+
+
+def test_a_restarted_chief_finds_the_live_model_on_the_parameter_servers():
+    """A cluster whose variables are initialised on the servers (its chief was started again) is
+    continued from them, at their global step; a new one (nothing initialised) is not."""
+    server = tf.distribute.Server.create_local_server()
+    with tf.Graph().as_default():
+        global_step = tf.train.get_or_create_global_step()
+        tf.get_variable('weights', [2], initializer=tf.ones_initializer())
+        assert train_loop._live_step_on_parameter_servers(server, None) is None
+        with tf.Session(server.target) as session:
+            session.run(tf.global_variables_initializer())
+            session.run(global_step.assign(7))
+        assert train_loop._live_step_on_parameter_servers(server, None) == 7
+    assert train_loop._live_step_on_parameter_servers(None, None) is None

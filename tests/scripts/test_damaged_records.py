@@ -1,5 +1,6 @@
 """A damaged record met in training or evaluation is named (shard, record, image), not TensorFlow's bare
 ``jpeg::Uncompress failed`` or ``truncated record``; the last checkpoint is kept."""
+import glob
 import os
 import re
 import shutil
@@ -82,6 +83,34 @@ def test_a_truncated_shard_in_evaluation_names_the_shard_and_the_record(paths, t
         eval_voc.run(cli.parse(eval_voc.define_flags, checkpoint_path=train_dir, split='test',
                                results_dir=str(tmp_path / 'eval'), dataset_name='shapes',
                                tfrecord_pattern=os.path.join(records, 'shapes_test-*')))
+
+
+def test_skip_corrupt_records_evaluates_the_records_that_read_and_reports_the_rest(
+        paths, tmp_path, capsys):
+    records = _copy_records(paths, tmp_path)
+    shard = _shard(records, 'test')
+    sizes = [len(record) for record in tf.io.tf_record_iterator(shard)]
+    assert len(sizes) == 3
+    with open(shard, 'r+b') as stream:
+        stream.truncate(sizes[0] + 16 + sizes[1] // 2)  # record 1 cut, record 2 gone
+    train_dir = str(tmp_path / 'train')
+    _train(paths['records'], train_dir, max_steps=1)
+    results = eval_voc.run(cli.parse(
+        eval_voc.define_flags, checkpoint_path=train_dir, split='test', skip_corrupt_records=True,
+        results_dir=str(tmp_path / 'eval'), dataset_name='shapes',
+        tfrecord_pattern=os.path.join(records, 'shapes_test-*')))
+    report = capsys.readouterr().out
+    assert ('skipping 1 damaged or unreadable records from 1 shard(s):\n  %s: record 1 (at byte %d) '
+            'is damaged: truncated record' % (shard, sizes[0] + 16)) in report
+    # Only record 0's image was run: every detection written is on it.
+    first = tf.train.Example.FromString(next(iter(tf.io.tf_record_iterator(shard))))
+    source_id = first.features.feature[TfExampleFields.source_id].bytes_list.value[0].decode()
+    image_ids = set()
+    for path in glob.glob(str(tmp_path / 'eval' / 'comp4_det_test_*.txt')):
+        with open(path) as stream:
+            image_ids.update(line.split()[0] for line in stream if line.strip())
+    assert image_ids == {source_id}
+    assert set(results) >= {'voc07_11point', 'voc12_area'}
 
 
 def _write_records(path, records):
