@@ -119,7 +119,7 @@ def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max
         paths, [str(image['id']) for image in images], settings, batch_size)
     results = []
     for image in inference.iterate_detections(dataset_fn, settings, prefix, num_images=len(paths),
-                                              **options.keywords()):
+                                              **options.keywords(settings['model_name'])):
         height, width = (int(v) for v in image[fields.original_image_shape][:2])
         results.extend(to_coco_results(image[fields.source_id], image['detection_boxes'],
                                        image['detection_scores'], image['detection_classes'],

@@ -43,7 +43,8 @@ def detect_images(checkpoint_prefix, settings, paths, output_dir, batch_size=1,
     os.makedirs(output_dir, exist_ok=True)
     results = {}
     for image in inference.iterate_detections(dataset_fn, settings, checkpoint_prefix,
-                                              num_images=len(paths), **options.keywords()):
+                                              num_images=len(paths),
+                                              **options.keywords(settings['model_name'])):
         results[image[fields.source_id]] = detection_records(image, settings['class_names'])
         if write_images:
             write_picture(image, settings['class_names'], output_dir, draw_threshold)

@@ -61,7 +61,7 @@ def build_serving_graph(settings, options: inference.DetectionOptions, data_form
     detector = nets_factory.get_model_spec(settings['model_name']).build(
         settings['num_classes'], depth_multiplier=settings['depth_multiplier'],
         data_format=data_format, batch_norm=settings['batch_norm'],
-        winograd_tile_size=inference.winograd_tile_size(options.winograd),
+        winograd_tile_size=inference.winograd_tile_size(options.winograd, settings['model_name']),
         **settings['model_options'])
     predictions, _ = detector.predict(_preprocess_images(images, settings), is_training=False)
     postprocess = {key: value for key, value in (('score_threshold', options.score_threshold),

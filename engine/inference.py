@@ -92,10 +92,10 @@ class DetectionOptions:
     iou_threshold: Optional[float] = None
     keep_top_k: Optional[int] = None
 
-    def keywords(self):
-        """`iterate_detections`' keyword arguments."""
+    def keywords(self, model_name=None):
+        """`iterate_detections`' keyword arguments (for ``model_name``: see `winograd_tile_size`)."""
         return dict(use_moving_averages=self.use_moving_averages,
-                    winograd_tile_size=winograd_tile_size(self.winograd),
+                    winograd_tile_size=winograd_tile_size(self.winograd, model_name),
                     score_threshold=self.score_threshold, iou_threshold=self.iou_threshold,
                     keep_top_k=self.keep_top_k)
 
@@ -119,10 +119,13 @@ def with_display_defaults(options, model_name):
                        else display.get('iou_threshold')))
 
 
-def winograd_tile_size(choice):
+def winograd_tile_size(choice, model_name=None):
     """The detector's ``winograd_tile_size`` for a --winograd choice: 'auto' is adaptive (per layer,
     `winograd.adaptive_tile_size`) on a CPU-only machine whose TF runs oneDNN kernels (measured faster
-    there; on Eigen's kernels or a GPU the direct convolutions are), else None."""
+    there; on Eigen's kernels or a GPU the direct convolutions are), else None; also None for a
+    ``model_name`` without Winograd convolutions (an explicit choice is then refused by its build)."""
+    if choice == 'auto' and model_name and not nets_factory.get_model_spec(model_name).supports_winograd:
+        return None
     if choice == 'auto':
         cpu_only = not tf.config.list_physical_devices('GPU')
         return winograd.ADAPTIVE if cpu_only and compat.onednn_enabled() else None

@@ -131,7 +131,7 @@ def write_checkpoint_results(checkpoint_prefix, settings, images: EvaluationImag
     with tfrecord_io.damaged_records_named(
             lambda: input_pipeline.list_files(images.tfrecord_pattern) if images.tfrecord_pattern else ()):
         for image in inference.iterate_detections(dataset_fn, settings, checkpoint_prefix,
-                                                  **options.keywords()):
+                                                  **options.keywords(settings['model_name'])):
             _collect(image, detections, ground_truth, class_names)
     by_class = {name: voc_eval.Detections(image_ids=detections[name][0],
                                           scores=np.asarray(detections[name][1], np.float64),

@@ -37,6 +37,7 @@ class ModelSpec:
     display_postprocess: post-processing that detect.py uses for pictures where it differs from the
       evaluation defaults (YOLO v1: darknet's test threshold 0.2 and NMS 0.4).
     images_per_batch: the batch size inference must use where the model fixes it (R-FCN: 1).
+    supports_winograd: whether the model has Winograd convolutions (R-FCN has none).
 
     ``model_options`` are what a checkpoint's JSON records beyond the common settings (a converted
     darknet cfg's layer table); ``build`` raises TypeError for options the model does not take.
@@ -51,6 +52,8 @@ class ModelSpec:
     display_postprocess: Mapping[str, float] = dataclasses.field(default_factory=dict)
     # Images per batch where the model needs a fixed count (R-FCN: 1, images of any size).
     images_per_batch: Optional[int] = None
+    # Whether ``build`` takes a ``winograd_tile_size`` (R-FCN does not: --winograd=auto is then off).
+    supports_winograd: bool = True
 
 
 def _detector_builder(detector_class, net_fn, arg_scope_fn, net_module, **detector_options):
@@ -129,7 +132,8 @@ MODELS = {
         build=_build_rfcn, preprocessing_name='rfcn_600', image_size=600,
         default_convention=image_conventions.INCEPTION_RGB,
         backbone_scope=rfcn_inception_resnet.BACKBONE_SCOPE,
-        head_scopes=(rfcn_inception_resnet.HEAD_SCOPE,), images_per_batch=1),
+        head_scopes=(rfcn_inception_resnet.HEAD_SCOPE,), images_per_batch=1,
+        supports_winograd=False),
 }
 
 

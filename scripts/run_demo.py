@@ -1,5 +1,5 @@
-"""The main job on the embedded data: generate, convert, train a thin SSD300 (or RefineDet320, or YOLO
-v1) on the CPU, evaluate, detect.
+"""The main job on the embedded data: generate, convert, train a thin SSD300 (or RefineDet320, YOLO
+v1 or R-FCN) on the CPU, evaluate, detect.
 
     python scripts/run_demo.py --work_dir=work_dirs/shapes
 
@@ -9,7 +9,8 @@ Steps, each skipped when its output is already there (so an interrupted run resu
   2. <work_dir>/tfrecords: its trainval and test splits as TFRecords;
   3. <work_dir>/train: SSD300 at --depth_multiplier, with batch norm (--batch_norm), trained from
      scratch on the shared loop (engine/detector_training.py, what train_ssd.py runs);
-  4. <work_dir>/eval: devkit results files and VOC07 / VOC12 mAP on the held-out test split;
+  4. <work_dir>/eval: devkit results files and VOC07 / VOC12 mAP on the held-out test split (R-FCN:
+     also COCO's twelve numbers by pycocotools, on the split's COCO JSON);
   5. <work_dir>/detections: detect.py's JSON and PNGs on a few test images.
 Each step is a library call (``tf1zoo.engine``), the same the single-purpose CLIs make.
 ``--model_name=dcgan`` runs DCGAN's steps instead (engine/gan_demo.py: centred-shape images, the
@@ -37,6 +38,7 @@ from tf1zoo.datasets import dataset_factory, pascalvoc, synthetic_shapes
 from tf1zoo.engine import (
     checkpoint_info,
     cli,
+    coco_evaluation,
     detection,
     detector_training,
     gan_demo,
@@ -64,13 +66,24 @@ _SSD_RECIPE = {'max_steps': 740, 'learning_rate': 3e-3, 'lr_boundaries': ['690',
 # (training 810 s), the classes at chance (docs/experiments.md, "YOLO v1 on the embedded data").
 _YOLO_RECIPE = {'max_steps': 1500, 'learning_rate': 1e-3, 'lr_boundaries': ['1350', '1450'],
                 'warmup_steps': 50, 'draw_threshold': 0.2, 'model_options': {'dropout': 0.0}}
+# R-FCN: the paper's one image per step and its only augmentation (a flip), the images at a shorter
+# side of 160 (rfcn_160: the stride-16 maps are 10 x 15 to 10 x 17 cells) and anchors of 32, 64 and
+# 128 pixels (the objects' sizes there), one block of each kind in the thin backbone, and the seed
+# port's k = 3 bins (7 x 7 bins would split an object of 2-5 cells into sub-pixel bins).
+_RFCN_RECIPE = {'max_steps': 1500, 'learning_rate': 1e-3, 'lr_boundaries': ['1300', '1450'],
+                'warmup_steps': 50, 'draw_threshold': 0.5, 'batch_size': 1,
+                'preprocessing_name': 'rfcn_160',
+                'model_options': {'k': 3, 'anchor_base_size': 64, 'repeats': [1, 1, 1]}}
 _DEMO_RECIPES = {
     'ssd_vgg_300': dict(_SSD_RECIPE, preprocessing_name='ssd_300_whole_image'),
     'refinedet320': dict(_SSD_RECIPE, preprocessing_name='refinedet_320_whole_image'),
     'yolo_v1': dict(_YOLO_RECIPE, preprocessing_name='yolo_448_whole_image'),
+    'rfcn_inception_resnet': _RFCN_RECIPE,
 }
 _RECIPE_FLAGS = ('max_steps', 'learning_rate', 'lr_boundaries', 'warmup_steps', 'draw_threshold',
-                 'preprocessing_name')
+                 'preprocessing_name', 'batch_size')
+# The models evaluated with COCO's metric too (pycocotools on the test split's COCO JSON).
+_COCO_EVALUATED = ('rfcn_inception_resnet',)
 
 
 def define_flags(flag_values=flags.FLAGS):
@@ -93,7 +106,8 @@ def define_flags(flag_values=flags.FLAGS):
     # without batch norm, 0.43 with it after the same 850 steps (README, "Results"); it costs ~25%
     # more per step.
     define.bool('batch_norm', True, 'Batch norm after every body and extra-layer convolution.')
-    define.integer('batch_size', 16, 'Training batch size.')
+    define.integer('batch_size', None, 'Training batch size (default: the model\'s recipe; 16, R-FCN '
+                   'the paper\'s 1).')
     define.integer('max_steps', None, 'Training steps (default: the model\'s recipe; SSD300 740, '
                    '0.5-1.1 s each on 2 cores with oneDNN and batch norm).')
     # From scratch on a CPU budget: Adam (Momentum 1e-3, the paper's, barely moves a thin
@@ -122,9 +136,9 @@ def define_flags(flag_values=flags.FLAGS):
 
 def resolved(values):
     """The run's settings: the model's recipe, with the flags that are set in place of its values."""
-    return dict(_DEMO_RECIPES[values.model_name],
-                **{name: values[name].value for name in _RECIPE_FLAGS
-                   if values[name].value is not None})
+    recipe = dict({'batch_size': 16}, **_DEMO_RECIPES[values.model_name])
+    return dict(recipe, **{name: values[name].value for name in _RECIPE_FLAGS
+                           if values[name].value is not None})
 
 
 def _generate(values, data_dir):
@@ -146,7 +160,7 @@ def _train(values, recipe, records_dir, train_dir):
                                             batch_norm=values.batch_norm,
                                             model_options=recipe.get('model_options', {}))
     train = train_loop.TrainConfig(
-        train_dir=train_dir, max_steps=recipe['max_steps'], batch_size=values.batch_size,
+        train_dir=train_dir, max_steps=recipe['max_steps'], batch_size=recipe['batch_size'],
         learning_rate=recipe['learning_rate'], optimizer=values.optimizer,
         lr_schedule=values.lr_schedule, lr_boundaries=[int(step) for step in recipe['lr_boundaries']],
         lr_decay_factor=values.lr_decay_factor, moving_average_decay=values.moving_average_decay,
@@ -160,6 +174,15 @@ def _evaluate(records_dir, train_dir, eval_dir):
         split='test', tfrecord_pattern=dataset_factory.file_pattern(spec, records_dir, 'test'))
     return voc_evaluation.evaluate_checkpoint(train_dir, images, eval_dir,
                                               output_json=os.path.join(eval_dir, 'voc_eval.json'))
+
+
+def _evaluate_coco(data_dir, voc_dir, train_dir, eval_dir):
+    """pycocotools' twelve numbers on the test split (its COCO JSON, written with the data)."""
+    result = coco_evaluation.evaluate_checkpoint(
+        train_dir, os.path.join(data_dir, 'annotations', 'instances_test.json'),
+        os.path.join(voc_dir, 'JPEGImages'), os.path.join(eval_dir, 'coco_results.json'))
+    checkpoint_info.write_json_atomically(os.path.join(eval_dir, 'coco_eval.json'), result)
+    return result
 
 
 def _detect(values, recipe, voc_dir, train_dir, output_dir):
@@ -204,13 +227,17 @@ def run(values):
     results = {}
     run_step('evaluate', False, lambda: results.update(_evaluate(records_dir, train_dir, eval_dir)),
              timings)
+    coco = {}
+    if values.model_name in _COCO_EVALUATED:
+        run_step('evaluate_coco', False,
+                 lambda: coco.update(_evaluate_coco(data_dir, voc_dir, train_dir, eval_dir)), timings)
     run_step('detect', False, lambda: _detect(values, recipe, voc_dir, train_dir, detections_dir),
              timings)
     summary = {'voc07_mAP': results['voc07_11point']['mAP'], 'voc12_mAP': results['voc12_area']['mAP'],
                'model_name': values.model_name,
                'depth_multiplier': values.depth_multiplier, 'batch_norm': values.batch_norm,
                'distractors': values.distractors, 'max_steps': recipe['max_steps'],
-               'batch_size': values.batch_size, 'optimizer': values.optimizer,
+               'batch_size': recipe['batch_size'], 'optimizer': values.optimizer,
                'learning_rate': recipe['learning_rate'], 'lr_schedule': values.lr_schedule,
                'lr_boundaries': [int(step) for step in recipe['lr_boundaries']],
                'lr_decay_factor': values.lr_decay_factor, 'warmup_steps': recipe['warmup_steps'],
@@ -219,6 +246,8 @@ def run(values):
                'preprocessing': recipe['preprocessing_name'],
                'seconds': timings, 'cpu_count': os.cpu_count(),
                'TF_ENABLE_ONEDNN_OPTS': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
+    if coco:
+        summary['coco_stats'] = coco['stats']
     checkpoint_info.write_json_atomically(os.path.join(values.work_dir, 'demo_summary.json'), summary)
     print(json.dumps(summary, indent=2))
     return summary

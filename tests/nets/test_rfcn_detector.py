@@ -106,3 +106,43 @@ def test_k_sets_the_map_depths(k):
         detector = rfcn_detector.RfcnDetector(5, **dict(THIN, k=k))
         predictions, _ = detector.predict(_image(), is_training=False)
         assert predictions['class_maps'].shape.as_list()[-1] == k * k * 5
+
+
+# The second image: other places, and the classes swapped (class 1 is now the dark box).
+GT_BOXES_B = np.array([[[0.45, 0.05, 0.95, 0.5], [0.05, 0.55, 0.5, 0.9]]], np.float32)
+
+
+def _image_array(gt_boxes, values):
+    image = np.full((1, 96, 128, 3), -0.5, np.float32)
+    for (ymin, xmin, ymax, xmax), value in zip(gt_boxes[0], values):
+        image[0, int(ymin * 96):int(ymax * 96), int(xmin * 128):int(xmax * 128)] = value
+    return image
+
+
+def test_a_thin_rfcn_overfits_two_images_one_per_step():
+    """The paper's one image per step, alternating between two images whose objects differ in place
+    and look: afterwards each image's best detection of each class lies on its own box."""
+    images = [_image_array(GT_BOXES, (0.8, 0.2)), _image_array(GT_BOXES_B, (0.2, 0.8))]
+    boxes = [GT_BOXES, GT_BOXES_B]
+    with tf.Graph().as_default():
+        tf.set_random_seed(1)
+        image = tf.placeholder(tf.float32, [1, 96, 128, 3])
+        gt_boxes = tf.placeholder(tf.float32, [1, 2, 4])
+        detector = rfcn_detector.RfcnDetector(3, **THIN)
+        predictions, _ = detector.predict(image, is_training=True)
+        losses = detector.loss(predictions, {fields.groundtruth_boxes: gt_boxes,
+                                             fields.groundtruth_classes: tf.constant([[1, 2]]),
+                                             fields.num_groundtruth_boxes: tf.constant([2])})
+        train = tf.train.AdamOptimizer(3e-3).minimize(tf.add_n(list(losses.values())))
+        detections = detector.postprocess(predictions)
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            for step in range(300):
+                session.run(train, {image: images[step % 2], gt_boxes: boxes[step % 2]})
+            outputs = [session.run(detections, {image: images[i]}) for i in range(2)]
+    for output, gt in zip(outputs, boxes):
+        count = output['num_detections'][0]
+        classes, found = output['detection_classes'][0, :count], output['detection_boxes'][0, :count]
+        for class_id, gt_box in ((1, gt[0, 0]), (2, gt[0, 1])):
+            assert (classes == class_id).any(), (class_id, classes)
+            assert np.abs(found[classes == class_id][0] - gt_box).max() < 0.2, (class_id, gt_box)

@@ -50,3 +50,28 @@ def test_run_demo_takes_dcgans_defaults_where_no_flag_is_given():
     settings = run_demo._gan_settings(values)
     assert settings.max_steps == 100 and settings.batch_size == 128
     assert settings.depth_multiplier == gan_demo.GanDemoSettings().depth_multiplier
+
+
+def test_rfcn_demo_adds_cocos_numbers_that_pycocotools_gives_for_its_results_file(tmp_path):
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    values = cli.parse(run_demo.define_flags, work_dir=str(tmp_path), model_name='rfcn_inception_resnet',
+                       num_train=3, num_val=1, num_test=2, max_steps=2, depth_multiplier=1 / 16,
+                       num_detection_images=1)
+    summary = run_demo.run(values)
+    assert summary['batch_size'] == 1 and summary['preprocessing'] == 'rfcn_160'
+    assert 0.0 <= summary['voc07_mAP'] <= 1.0
+    with open(tmp_path / 'eval' / 'coco_results.json') as stream:
+        results = json.load(stream)
+    ground_truth = COCO(str(tmp_path / 'data' / 'annotations' / 'instances_test.json'))
+    if results:
+        evaluation = COCOeval(ground_truth, ground_truth.loadRes(results), iouType='bbox')
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+        expected = list(evaluation.stats)
+    else:
+        expected = [0.0] * 12
+    assert list(summary['coco_stats'].values()) == expected
+    assert len([name for name in os.listdir(tmp_path / 'detections') if name.endswith('.png')]) == 1
