@@ -91,8 +91,12 @@ def resolve_input_convention(model: DetectorSetup, checkpoint_path=None):
 
 def model_config(data: TrainingData, model: DetectorSetup, class_names, checkpoint_path=None):
     """What eval_voc.py and detect.py need to rebuild the trained model (model_config.json)."""
+    spec = nets_factory.get_model_spec(model.model_name)
     return {'model_name': model.model_name, 'depth_multiplier': model.depth_multiplier,
             'batch_norm': model.batch_norm,
+            # Evaluation runs this preprocessing's test branch: the input scale trained at (R-FCN's
+            # shorter side; SSD's and YOLO's variants all resize to the same square).
+            'preprocessing_name': data.preprocessing_name or spec.preprocessing_name,
             'num_classes': len(class_names) + 1, 'class_names': list(class_names),
             'input_convention': resolve_input_convention(model, checkpoint_path),
             'dataset_name': data.dataset_name, 'data_format': resolve_data_format(model.data_format),

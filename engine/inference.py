@@ -24,6 +24,8 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 WINOGRAD_CHOICES = ('auto', 'off', 'adaptive', '2', '4', '6')
 _SETTING_KEYS = ('model_name', 'depth_multiplier', 'batch_norm', 'num_classes', 'class_names',
                  'input_convention', 'model_options')
+# Recorded by training, absent from converted weights' JSON (then the model's default applies).
+_OPTIONAL_SETTING_KEYS = ('preprocessing_name',)
 
 
 def model_settings(checkpoint_path, **overrides):
@@ -31,15 +33,19 @@ def model_settings(checkpoint_path, **overrides):
 
     Returns:
       (checkpoint prefix, dict with model_name, depth_multiplier, batch_norm, num_classes,
-      class_names, input_convention, model_options).
+      class_names, input_convention, model_options, and the training's preprocessing_name where
+      the JSON records one).
 
     Raises:
       ValueError: no checkpoint there, or a setting neither recorded nor given.
     """
     prefix = checkpoint_info.resolve_checkpoint(checkpoint_path)
     recorded = checkpoint_info.with_model_defaults(checkpoint_info.read_checkpoint_info(prefix))
-    settings = {key: value for key, value in recorded.items() if key in _SETTING_KEYS}
+    settings = {key: value for key, value in recorded.items()
+                if key in _SETTING_KEYS or key in _OPTIONAL_SETTING_KEYS}
     settings.update({key: value for key, value in overrides.items() if value is not None})
+    if settings.get('model_name') != recorded.get('model_name'):
+        settings.pop('preprocessing_name', None)  # another model's: its default applies
     if 'model_name' in settings and 'input_convention' not in settings:
         settings['input_convention'] = nets_factory.get_model_spec(
             settings['model_name']).default_convention
@@ -151,7 +157,10 @@ def list_images(images):
 
 
 def eval_preprocess_fn(settings):
-    name = nets_factory.get_model_spec(settings['model_name']).preprocessing_name
+    """The test-time preprocessing of the one the model trained with (its JSON's
+    ``preprocessing_name``: R-FCN's scale), else of the model's default."""
+    name = (settings.get('preprocessing_name')
+            or nets_factory.get_model_spec(settings['model_name']).preprocessing_name)
     preprocess = preprocessing_factory.get_preprocessing(name)
     return lambda tensor_dict: preprocess(tensor_dict, is_training=False,
                                           convention=settings['input_convention'])

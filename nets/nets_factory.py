@@ -100,17 +100,19 @@ _build_refinedet320 = _detector_builder(
 def _build_rfcn(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
                 weights_init='xavier', batch_norm=False, winograd_tile_size=None,
                 k=rfcn_inception_resnet.DEFAULT_K, anchor_base_size=256,
-                repeats=inception_resnet_v2.DEFAULT_REPEATS):
+                repeats=inception_resnet_v2.DEFAULT_REPEATS, train_batch_norm=False):
     """R-FCN on Inception-ResNet-v2: ``k`` bins per side (the paper's 7), anchors of 0.5, 1, 2 x
     ``anchor_base_size`` pixels, ``repeats`` of the backbone's blocks (thin test nets). NHWC only;
     the new layers' initialisation is the release's (``weights_init`` does not apply); the
-    backbone's batch norm is frozen (``batch_norm`` does not apply); no Winograd."""
+    backbone's batch norm is frozen (``batch_norm`` does not apply) unless ``train_batch_norm``
+    (from scratch: batch statistics in training); no Winograd."""
     del weights_init, batch_norm
     if data_format != 'NHWC' or winograd_tile_size:
         raise ValueError('rfcn_inception_resnet runs NHWC without Winograd')
     return rfcn_detector.RfcnDetector(num_classes, k=k, depth_multiplier=depth_multiplier,
                                       repeats=tuple(repeats), weight_decay=weight_decay,
-                                      anchor_base_size=anchor_base_size)
+                                      anchor_base_size=anchor_base_size,
+                                      train_batch_norm=train_batch_norm)
 
 
 MODELS = {

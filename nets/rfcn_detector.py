@@ -64,13 +64,16 @@ class RfcnDetector:
       anchor_base_size: anchors of 0.5, 1 and 2 times this side in pixels (the paper's 256:
         128, 256, 512), at ratios 1:2, 1:1, 2:1.
       seed: of the RPN's random 256-anchor sample.
+      train_batch_norm: the backbone's batch norm on batch statistics in training (its beta
+        trained, moving averages at test) instead of frozen: for a backbone trained from scratch,
+        where frozen statistics are those of no data (the release fine-tunes ImageNet weights).
     """
 
     def __init__(self, num_classes, k=rfcn_inception_resnet.DEFAULT_K, depth_multiplier=1.0,
                  repeats=inception_resnet_v2.DEFAULT_REPEATS, weight_decay=0.0005,
                  train_proposals=ProposalSettings(), test_proposals=ProposalSettings(),
                  ohem_batch_size=OHEM_BATCH_SIZE, ohem_nms_iou=OHEM_NMS_IOU,
-                 postprocess_defaults=None, anchor_base_size=256, seed=None):
+                 postprocess_defaults=None, anchor_base_size=256, seed=None, train_batch_norm=False):
         self.num_classes = num_classes
         self.k = k
         self._depth_multiplier = depth_multiplier
@@ -81,6 +84,7 @@ class RfcnDetector:
         self.postprocess_defaults = dict(POSTPROCESS_DEFAULTS, **(postprocess_defaults or {}))
         self._seed = seed
         self.anchor_base_size = anchor_base_size
+        self._train_batch_norm = train_batch_norm
 
     def predict(self, images, is_training):
         """Runs the net on ``[1, height, width, 3]`` images.
@@ -90,10 +94,11 @@ class RfcnDetector:
           ``[A, 4]`` (A = h * w * 9, cell-major), ``class_maps``, ``box_maps`` and
           ``image_shape`` (height, width); and the net's end_points.
         """
-        del is_training  # batch norm stays frozen; there is no dropout
+        # Batch norm stays frozen unless train_batch_norm (then in training only); no dropout.
         _, end_points = rfcn_inception_resnet.rfcn_inception_resnet(
             images, self.num_classes, k=self.k, depth_multiplier=self._depth_multiplier,
-            repeats=self._repeats, weight_decay=self._weight_decay)
+            repeats=self._repeats, weight_decay=self._weight_decay,
+            train_batch_norm=bool(self._train_batch_norm and is_training))
         image_shape = (tf.shape(images)[1], tf.shape(images)[2])
         map_shape = tf.shape(end_points['objectness'])
         anchors = anchor_generator.grid_anchors((map_shape[1], map_shape[2]), image_shape,

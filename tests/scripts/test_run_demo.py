@@ -2,7 +2,7 @@
 import json
 import os
 
-from tf1zoo.engine import cli, gan_demo
+from tf1zoo.engine import cli, gan_demo, inference
 from tf1zoo.scripts import run_demo
 
 
@@ -61,6 +61,8 @@ def test_rfcn_demo_adds_cocos_numbers_that_pycocotools_gives_for_its_results_fil
                        num_detection_images=1)
     summary = run_demo.run(values)
     assert summary['batch_size'] == 1 and summary['preprocessing'] == 'rfcn_160'
+    # Evaluation runs at the scale trained at: the train dir's JSON records it.
+    assert inference.model_settings(str(tmp_path / 'train'))[1]['preprocessing_name'] == 'rfcn_160'
     assert 0.0 <= summary['voc07_mAP'] <= 1.0
     with open(tmp_path / 'eval' / 'coco_results.json') as stream:
         results = json.load(stream)
