@@ -15,7 +15,7 @@ import os
 import numpy as np
 from pycocotools.cocoeval import COCOeval
 
-from tf1zoo.datasets import coco
+from tf1zoo.datasets import coco, tfrecord_io
 from tf1zoo.datasets.tfrecord_io import DatasetError
 from tf1zoo.engine import inference
 from tf1zoo.ops import atomic_io, standard_fields
@@ -103,27 +103,57 @@ def format_table(evaluation):
     return lines
 
 
+def _coco_image_id(source_id, known_ids, files, coco_json):
+    """The COCO image id a record's ``source_id`` names (the converter writes str(id))."""
+    try:
+        image_id = int(source_id)
+    except ValueError:
+        image_id = None
+    if image_id not in known_ids:
+        raise DatasetError(','.join(files), 'a record\'s source_id %r is no image id of %s: were '
+                           'these TFRecords converted from it (convert_to_tfrecord.py '
+                           '--dataset_format=coco)?' % (source_id, coco_json))
+    return image_id
+
+
 def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max_images=None,
-                        options=inference.DetectionOptions(), batch_size=1):
+                        options=inference.DetectionOptions(), batch_size=1, tfrecord_files=None):
     """Runs the checkpoint on the JSON's images (the first ``max_images``, by id), writes the COCO
     results file to ``results_path`` and returns `evaluate_results`' dict with ``num_images``,
-    ``num_detections``, ``checkpoint`` and ``model_name``."""
+    ``num_detections``, ``checkpoint`` and ``model_name``.
+
+    ``tfrecord_files``: read the images from these COCO-converted TFRecords instead of
+    ``image_dir`` (each record's ``source_id`` is its COCO image id, as the converter writes it);
+    the evaluation covers the images they hold (all of them: ``max_images`` does not apply), and a
+    record whose image the JSON lacks is a DatasetError naming the shard.
+    """
     prefix, settings = inference.model_settings(checkpoint_path)
     coco_gt = coco.load_coco(coco_json)
     category_to_class, _ = coco.category_map(coco_gt, settings['class_names'], coco_json)
     class_to_category = {class_id: category for category, class_id in category_to_class.items()}
-    image_ids = sorted(coco_gt.getImgIds())[:max_images]
-    images = coco_gt.loadImgs(image_ids)
-    paths = [os.path.join(image_dir, image['file_name']) for image in images]
-    dataset_fn = lambda: inference.image_files_dataset(  # noqa: E731
-        paths, [str(image['id']) for image in images], settings, batch_size)
+    if tfrecord_files:
+        files = list(tfrecord_files)
+        dataset_fn = lambda: inference.tfrecord_dataset(files, settings, batch_size)  # noqa: E731
+        image_ids, num_images = [], None
+    else:
+        image_ids = sorted(coco_gt.getImgIds())[:max_images]
+        images = coco_gt.loadImgs(image_ids)
+        paths = [os.path.join(image_dir, image['file_name']) for image in images]
+        dataset_fn = lambda: inference.image_files_dataset(  # noqa: E731
+            paths, [str(image['id']) for image in images], settings, batch_size)
+        num_images = len(paths)
     results = []
-    for image in inference.iterate_detections(dataset_fn, settings, prefix, num_images=len(paths),
-                                              **options.keywords(settings['model_name'])):
-        height, width = (int(v) for v in image[fields.original_image_shape][:2])
-        results.extend(to_coco_results(image[fields.source_id], image['detection_boxes'],
-                                       image['detection_scores'], image['detection_classes'],
-                                       height, width, class_to_category))
+    known_ids = set(coco_gt.getImgIds())
+    # A damaged record: TensorFlow names neither the shard nor the record; they are found and named.
+    with tfrecord_io.damaged_records_named(lambda: files if tfrecord_files else ()):
+        for image in inference.iterate_detections(dataset_fn, settings, prefix, num_images=num_images,
+                                                  **options.keywords(settings['model_name'])):
+            if tfrecord_files:
+                image_ids.append(_coco_image_id(image[fields.source_id], known_ids, files, coco_json))
+            height, width = (int(v) for v in image[fields.original_image_shape][:2])
+            results.extend(to_coco_results(image[fields.source_id], image['detection_boxes'],
+                                           image['detection_scores'], image['detection_classes'],
+                                           height, width, class_to_category))
     atomic_io.write_file_atomically(results_path, json.dumps(results).encode('utf-8'))
     return {**evaluate_results(coco_gt, results, image_ids), 'num_images': len(image_ids),
             'num_detections': len(results), 'checkpoint': prefix,

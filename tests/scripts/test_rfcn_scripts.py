@@ -9,7 +9,8 @@ import tensorflow.compat.v1 as tf
 import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.engine import cli
+from tf1zoo.datasets.tfrecord_io import DatasetError
+from tf1zoo.engine import cli, tfrecord_conversion
 from tf1zoo.nets import nets_factory
 from tf1zoo.preprocessing import rfcn_preprocessing
 from tf1zoo.scripts import detect, eval_coco, eval_voc, train_rfcn
@@ -67,6 +68,25 @@ def test_train_resume_evaluate_and_detect(records):
     again = eval_coco.run(cli.parse(eval_coco.define_flags, annotation_file=annotations,
                                     results_file=results_file))
     assert again['stats'] == result['stats']
+    # The same images as TFRecords converted from the COCO JSON: the same detections and numbers.
+    coco_records = os.path.join(records['root'], 'coco_records')
+    tfrecord_conversion.convert_named(
+        'shapes', 'test', coco_records, dataset_format='coco', coco_json=annotations,
+        coco_image_dir=os.path.join(records['voc_dir'], 'JPEGImages'), num_shards=1,
+        show_progress=False)
+    from_records = eval_coco.run(cli.parse(
+        eval_coco.define_flags, checkpoint_path=train_dir, annotation_file=annotations,
+        tfrecord_pattern=os.path.join(coco_records, 'shapes_test-*'),
+        results_file=os.path.join(records['root'], 'coco_results_from_records.json')))
+    assert from_records['stats'] == result['stats'] and from_records['num_images'] == 1
+    with open(os.path.join(records['root'], 'coco_results_from_records.json')) as saved:
+        assert json.load(saved) == json.load(open(results_file))
+    # Records of another dataset (VOC-converted: source ids are file names) are refused by name.
+    with pytest.raises(DatasetError, match='source_id .* is no image id of'):
+        eval_coco.run(cli.parse(
+            eval_coco.define_flags, checkpoint_path=train_dir, annotation_file=annotations,
+            tfrecord_pattern=os.path.join(records['records'], 'shapes_test-*'),
+            results_file=os.path.join(records['root'], 'unused.json')))
 
 
 def test_defaults_are_the_papers():
