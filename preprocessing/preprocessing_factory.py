@@ -69,9 +69,10 @@ _PREPROCESSING = {
     # whole outline (see ssd_300_whole_image).
     'yolo_448_whole_image': functools.partial(_yolo_preprocess, output_size=448, jitter=0.0),
     # R-FCN (Dai et al. 2016, sec. 4.1): shorter side 600, longer at most 1000; rfcn_160 for the
-    # embedded data's small images and CPU tests.
+    # embedded data's small images and CPU tests, rfcn_320 for them at about their own size.
     'rfcn_600': functools.partial(_rfcn_preprocess, shorter_side=600, longer_cap=1000),
     'rfcn_160': functools.partial(_rfcn_preprocess, shorter_side=160, longer_cap=267),
+    'rfcn_320': functools.partial(_rfcn_preprocess, shorter_side=320, longer_cap=533),
 }
 
 KNOWN_PREPROCESSING = tuple(sorted(_PREPROCESSING))

@@ -12,9 +12,9 @@ EXPECTED_SIZES = {'ssd_300': 300, 'ssd_300_no_expand': 300, 'ssd_300_whole_image
                   'ssd_512': 512, 'refinedet_320': 320, 'refinedet_320_no_expand': 320,
                   'refinedet_320_whole_image': 320, 'refinedet_512': 512, 'yolo_448': 448,
                   'yolo_448_hue': 448, 'yolo_448_whole_image': 448}
-# R-FCN's keep the aspect ratio: the 21 x 34 example, shorter side 600 (longer at most 1000) or 160
-# (longer at most 267).
-EXPECTED_SHAPES = {'rfcn_600': (600, 971), 'rfcn_160': (160, 259)}
+# R-FCN's keep the aspect ratio: the 21 x 34 example, shorter side 600 (longer at most 1000), 160
+# (longer at most 267) or 320 (at most 533): 34 * 320 / 21 = 518.1.
+EXPECTED_SHAPES = {'rfcn_600': (600, 971), 'rfcn_160': (160, 259), 'rfcn_320': (320, 518)}
 
 
 def _example(height=21, width=34):
