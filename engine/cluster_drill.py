@@ -70,6 +70,11 @@ class ClusterKill:
     resumed_from_latest: Optional[bool] = None
     steps_lost: Optional[int] = None
 
+    @property
+    def went_on_from(self):
+        """The chief's step after its restart: the live model's, else the checkpoint's it restored."""
+        return self.continued_step if self.continued_step is not None else self.restored_step
+
 
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
@@ -161,13 +166,11 @@ def _kill_and_restart(cluster, task, settings, rng, train_dir, index):
     if task == CHIEF:
         kill.restored_step = restarted.restored_step()
         kill.continued_step = restarted.continued_step()
-        went_on_from = (kill.continued_step if kill.continued_step is not None
-                        else kill.restored_step)
-        kill.resumed_from_latest = went_on_from is not None and (
-            kill.continued_step is not None or kill.restored_step == kill.latest_after)
+        kill.resumed_from_latest = kill.continued_step is not None or (
+            kill.restored_step is not None and kill.restored_step == kill.latest_after)
         shown = [step for step in (kill.step_at_kill, kill.step_after_outage) if step is not None]
-        if shown and went_on_from is not None:
-            kill.steps_lost = max(0, max(shown) - went_on_from)
+        if shown and kill.went_on_from is not None:
+            kill.steps_lost = max(0, max(shown) - kill.went_on_from)
     return kill
 
 
@@ -198,9 +201,7 @@ def run_cluster_drill(settings: ClusterDrillSettings, show_progress=True):
                     index + 1, task, kill.step_at_kill, settings.outage_seconds,
                     kill.step_after_outage, kill.rejoined, kill.rejoin_seconds,
                     '' if task != CHIEF else '; latest %s (reads %s), went on from %s, lost %s' % (
-                        kill.latest_after, kill.latest_reads,
-                        kill.continued_step if kill.continued_step is not None else kill.restored_step,
-                        kill.steps_lost)),
+                        kill.latest_after, kill.latest_reads, kill.went_on_from, kill.steps_lost)),
                     flush=True)
             if not kill.rejoined:
                 break  # the cluster is stuck: what the drill found; no more kills

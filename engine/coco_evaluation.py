@@ -131,8 +131,8 @@ def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max
     coco_gt = coco.load_coco(coco_json)
     category_to_class, _ = coco.category_map(coco_gt, settings['class_names'], coco_json)
     class_to_category = {class_id: category for category, class_id in category_to_class.items()}
-    if tfrecord_files:
-        files = list(tfrecord_files)
+    files = list(tfrecord_files or ())
+    if files:
         dataset_fn = lambda: inference.tfrecord_dataset(files, settings, batch_size)  # noqa: E731
         image_ids, num_images = [], None
     else:
@@ -143,12 +143,12 @@ def evaluate_checkpoint(checkpoint_path, coco_json, image_dir, results_path, max
             paths, [str(image['id']) for image in images], settings, batch_size)
         num_images = len(paths)
     results = []
-    known_ids = set(coco_gt.getImgIds())
+    known_ids = set(coco_gt.getImgIds()) if files else None
     # A damaged record: TensorFlow names neither the shard nor the record; they are found and named.
-    with tfrecord_io.damaged_records_named(lambda: files if tfrecord_files else ()):
+    with tfrecord_io.damaged_records_named(lambda: files):
         for image in inference.iterate_detections(dataset_fn, settings, prefix, num_images=num_images,
                                                   **options.keywords(settings['model_name'])):
-            if tfrecord_files:
+            if files:
                 image_ids.append(_coco_image_id(image[fields.source_id], known_ids, files, coco_json))
             height, width = (int(v) for v in image[fields.original_image_shape][:2])
             results.extend(to_coco_results(image[fields.source_id], image['detection_boxes'],

@@ -130,9 +130,9 @@ def winograd_tile_size(choice, model_name=None):
     `winograd.adaptive_tile_size`) on a CPU-only machine whose TF runs oneDNN kernels (measured faster
     there; on Eigen's kernels or a GPU the direct convolutions are), else None; also None for a
     ``model_name`` without Winograd convolutions (an explicit choice is then refused by its build)."""
-    if choice == 'auto' and model_name and not nets_factory.get_model_spec(model_name).supports_winograd:
-        return None
     if choice == 'auto':
+        if model_name and not nets_factory.get_model_spec(model_name).supports_winograd:
+            return None
         cpu_only = not tf.config.list_physical_devices('GPU')
         return winograd.ADAPTIVE if cpu_only and compat.onednn_enabled() else None
     if choice == 'off':

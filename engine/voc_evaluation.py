@@ -22,7 +22,7 @@ from tf1zoo.datasets import (
     tfrecord_io,
     voc_eval,
 )
-from tf1zoo.engine import checkpoint_info, inference
+from tf1zoo.engine import checkpoint_info, detector_training, inference
 from tf1zoo.ops import np_box_ops, standard_fields
 
 fields = standard_fields.InputDataFields
@@ -123,13 +123,12 @@ def write_checkpoint_results(checkpoint_prefix, settings, images: EvaluationImag
                          % (settings['class_names'], list(class_names)))
     detections = collections.defaultdict(lambda: ([], [], []))
     ground_truth = collections.defaultdict(dict)
-    if images.skip_corrupt_records and images.tfrecord_pattern:
-        damaged = tfrecord_io.survey_damaged_records(input_pipeline.list_files(images.tfrecord_pattern))
-        print('--skip_corrupt_records: %s' % tfrecord_io.format_damaged(damaged), flush=True)
+    files = input_pipeline.list_files(images.tfrecord_pattern) if images.tfrecord_pattern else ()
+    if images.skip_corrupt_records and files:
+        detector_training.report_damaged_records(files, show_progress=False)
     dataset_fn = _dataset_fn(images, settings, batch_size)
     # TensorFlow names neither the shard nor the record of a damaged input: they are found and named.
-    with tfrecord_io.damaged_records_named(
-            lambda: input_pipeline.list_files(images.tfrecord_pattern) if images.tfrecord_pattern else ()):
+    with tfrecord_io.damaged_records_named(lambda: files):
         for image in inference.iterate_detections(dataset_fn, settings, checkpoint_prefix,
                                                   **options.keywords(settings['model_name'])):
             _collect(image, detections, ground_truth, class_names)
