@@ -138,14 +138,26 @@ def device_setter(cluster: ClusterConfig):
                                           cluster=cluster.cluster_spec())
 
 
+class _SyncReplicasOptimizer(tf.train.SyncReplicasOptimizer):
+    """SyncReplicasOptimizer whose chief queue runner ends quietly with the session: once training
+    is over, the runner's thread waits for gradients that no worker will send, and closing the
+    session cancels that wait; without this, each runner's thread prints a CancelledError traceback
+    at the end of every successful synchronous run."""
+
+    def get_chief_queue_runner(self):
+        runner = super().get_chief_queue_runner()
+        return tf.train.QueueRunner(runner.queue, runner.enqueue_ops, queue_closed_exception_types=(
+            tf.errors.OutOfRangeError, tf.errors.CancelledError))
+
+
 def synchronous(optimizer, cluster: ClusterConfig):
     """``optimizer`` wrapped in a SyncReplicasOptimizer with ``--sync_replicas``, else itself; and
     the hook that runs its token queue (None without)."""
     if not cluster.sync_replicas:
         return optimizer, None
     aggregated = cluster.replicas_to_aggregate or cluster.num_workers
-    wrapped = tf.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=aggregated,
-                                             total_num_replicas=cluster.num_workers)
+    wrapped = _SyncReplicasOptimizer(optimizer, replicas_to_aggregate=aggregated,
+                                     total_num_replicas=cluster.num_workers)
     # No tokens to start with: a worker's first step waits for the first update, so every update
     # takes one step of each worker (no worker runs ahead while another is still starting).
     return wrapped, wrapped.make_session_run_hook(cluster.is_chief, num_tokens=0)

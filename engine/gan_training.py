@@ -6,7 +6,10 @@ it): one discriminator update on a batch of real images and a batch of G(z), the
 dependencies: the generator's pass reads the discriminator's updated weights). Adam with rate 2e-4
 and beta1 0.5 for both networks (DCGAN sec. 4), one optimizer each, each updating only its own
 network's variables (scopes ``Discriminator`` and ``Generator``) and its own batch-norm statistics.
-The global step counts iterations. TF-GAN (``tensorflow-gan`` 2.1.0, the latest) does not import on
+The global step counts iterations. In a cluster with ``--sync_replicas`` each update is synchronised on
+its own (`_synchronised_update`): every worker's D gradients are averaged into one D update before any
+worker computes its G gradients, so a synchronous step is the paper's iteration on the replicas'
+batches together. TF-GAN (``tensorflow-gan`` 2.1.0, the latest) does not import on
 TensorFlow 2.21 (it subclasses ``tf.estimator.SessionRunHook``, and ``tf.estimator`` is gone), so this
 is written with TF's own ops instead of its ``gan_model`` / ``gan_train_ops``.
 
@@ -20,7 +23,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from tf1zoo.datasets import image_folder, image_records, mnist
-from tf1zoo.engine import checkpoint_info, train_loop
+from tf1zoo.engine import checkpoint_info, cluster, train_loop
 from tf1zoo.nets import dcgan
 from tf1zoo.ops import gan_losses
 
@@ -50,6 +53,8 @@ class GanTrainOps:
     generator: tf.Operation
     discriminator_loss: tf.Tensor
     generator_loss: tf.Tensor
+    # The SyncReplicasOptimizer hooks of a synchronous cluster's updates (empty otherwise).
+    sync_hooks: tuple = ()
 
 
 def _scope_variables(scope):
@@ -77,10 +82,47 @@ def _optimizer(config, learning_rate):
     return tf.train.AdamOptimizer(learning_rate, beta1=config.adam_beta1)
 
 
+def _gradients(optimizer, loss, scope, dependencies):
+    """``loss``'s gradients for ``scope``'s variables, computed after ``dependencies`` have run."""
+    with tf.control_dependencies(dependencies):
+        return optimizer.compute_gradients(loss, var_list=_scope_variables(scope))
+
+
+def _apply(optimizer, gradients, step, replication, name):
+    """Applies ``gradients``, or with ``--sync_replicas`` averages them over the replicas first
+    through a SyncReplicasOptimizer of its own; returns (train op, its hook or None). ``step``: the
+    counter this update increments. Called outside any control-dependency context: a synchronous
+    update is applied by the chief's queue runner thread, which must not run this step's ops.
+
+    SyncReplicasOptimizer names its token queue ("sync_token_q") and gradient accumulators (after
+    their variables) by fixed shared names, so two of them in one graph would share those resources
+    on the parameter servers. Each update therefore builds them in a resource container of its own
+    (``tf.container``) and counts its updates in ``step`` (its staleness check and tokens read it):
+    the global step for the iteration's last update, a counter of its own for the others.
+    """
+    if not replication.sync_replicas:
+        return optimizer.apply_gradients(gradients, global_step=step), None
+    synchronised, hook = cluster.synchronous(optimizer, replication)
+    # Container names take letters, digits, '.', '-' and '/' only.
+    with tf.container('sync-' + name.replace('_', '-')):
+        return synchronised.apply_gradients(gradients, global_step=step), hook
+
+
+def _update_counter(name, replication, is_last):
+    """The global step for the last update of an iteration; for another, only in a synchronous
+    cluster (which needs a step per update), a non-trainable counter of its own; else None."""
+    if is_last:
+        return tf.train.get_or_create_global_step()
+    if not replication.sync_replicas:
+        return None
+    return tf.get_variable('sync_updates/' + name, [], tf.int64, tf.zeros_initializer(), trainable=False)
+
+
 def gan_train_ops(setup: GanSetup, config: train_loop.TrainConfig, real_images, learning_rate,
                   chained=True) -> GanTrainOps:
     """The D update, then the G update(s), inside `dcgan.dcgan_arg_scope`; ``chained``: the first G
     update waits for D's and each later one for the previous (False: independent, for tests)."""
+    replication = config.cluster or cluster.ClusterConfig()
     batch_size = real_images.shape.as_list()[0]
     before = list(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
     real_logits = _discriminated(setup, real_images)
@@ -89,22 +131,24 @@ def gan_train_ops(setup: GanSetup, config: train_loop.TrainConfig, real_images, 
     # Each update moves its own network's statistics only (G's here would move in D's update).
     d_updates = [op for op in _new_update_ops(before) if op.name.startswith(DISCRIMINATOR_SCOPE)]
     d_optimizer = _optimizer(config, learning_rate)
-    with tf.control_dependencies(d_updates):
-        d_train = d_optimizer.minimize(d_loss, var_list=_scope_variables(DISCRIMINATOR_SCOPE))
-    g_optimizer = _optimizer(config, learning_rate)
+    d_train, d_hook = _apply(
+        d_optimizer, _gradients(d_optimizer, d_loss, DISCRIMINATOR_SCOPE, d_updates),
+        _update_counter('discriminator', replication, is_last=False), replication, 'discriminator')
+    hooks = [d_hook]
+    g_optimizer = _optimizer(config, learning_rate)  # one Adam (one set of moments) for every G update
     previous, g_loss = d_train, None
     for index in range(setup.generator_steps):
         with tf.control_dependencies([previous] if chained else []):
             before = list(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
             g_loss = gan_losses.generator_loss(_discriminated(setup, _generated(setup, batch_size)))
-            g_updates = [op for op in _new_update_ops(before) if op.name.startswith(GENERATOR_SCOPE)]
-            last = index == setup.generator_steps - 1
-            with tf.control_dependencies(g_updates):
-                previous = g_optimizer.minimize(
-                    g_loss, var_list=_scope_variables(GENERATOR_SCOPE),
-                    global_step=tf.train.get_or_create_global_step() if last else None)
+        g_updates = [op for op in _new_update_ops(before) if op.name.startswith(GENERATOR_SCOPE)]
+        name = 'generator_%d' % (index + 1)
+        previous, g_hook = _apply(
+            g_optimizer, _gradients(g_optimizer, g_loss, GENERATOR_SCOPE, g_updates),
+            _update_counter(name, replication, index == setup.generator_steps - 1), replication, name)
+        hooks.append(g_hook)
     return GanTrainOps(discriminator=d_train, generator=previous, discriminator_loss=d_loss,
-                       generator_loss=g_loss)
+                       generator_loss=g_loss, sync_hooks=tuple(hook for hook in hooks if hook))
 
 
 def sample_grid(setup: GanSetup, side=GRID_SIDE, seed=GRID_SEED):
@@ -138,7 +182,7 @@ def make_model_fn(setup: GanSetup, config: train_loop.TrainConfig):
         return train_loop.ModelOutputs(
             losses={'discriminator_loss': ops.discriminator_loss,
                     'generator_loss': ops.generator_loss},
-            summary_images=grid, train_op=ops.generator)
+            summary_images=grid, train_op=ops.generator, sync_hooks=ops.sync_hooks)
 
     return model_fn
 
@@ -176,11 +220,15 @@ def image_folder_dataset_fn(image_dir, setup: GanSetup, batch_size, seed=None, c
 
 
 def record_dataset_fn(dataset_dir, name, setup: GanSetup, batch_size, seed=None, crop_size=None):
-    """() -> batches of ``{'images': ...}`` from an image folder converted to TFRecords
-    (`image_records`; the split must be whole)."""
+    """() -> batches of ``{'images': ...}`` from an image folder or MNIST converted to TFRecords
+    (`image_records`; the split must be whole; MNIST's need a 32 x 32 grayscale ``setup``)."""
     files = image_records.record_files(dataset_dir, name)
+    channels = image_records.record_channels(dataset_dir, name)
+    if channels != setup.channels:
+        raise ValueError('%s/%s holds %d-channel images; the DCGAN to train has %d channels'
+                         % (dataset_dir, name, channels, setup.channels))
     return lambda: image_records.build_record_dataset(
-        files, setup.image_size, batch_size, seed=seed, crop_size=crop_size).map(
+        files, setup.image_size, batch_size, seed=seed, crop_size=crop_size, channels=channels).map(
         lambda images, labels: {IMAGES: images})
 
 

@@ -72,6 +72,9 @@ class ModelOutputs:
     # A model with its own update (a GAN: one optimizer per network, run in turn) builds the train
     # op itself, incrementing the global step once per step; the loop then adds no optimizer.
     train_op: Optional[tf.Operation] = None
+    # Such a model's SyncReplicasOptimizer hooks when it synchronises its updates in a cluster with
+    # --sync_replicas (one per update); without them --sync_replicas is refused for it.
+    sync_hooks: tuple = ()
 
 
 class NaNLossError(RuntimeError):
@@ -265,7 +268,8 @@ def build_train_op(config, clone_outputs, replication=None):
     ``clone_outputs``: the `ModelOutputs` of each clone of the model (`model_clones`), one without
     ``--num_clones``; with several, their losses are averaged and their gradients summed.
     ``replication``: the `cluster.ClusterConfig`; with ``sync_replicas`` the optimizer is wrapped in
-    a SyncReplicasOptimizer, whose hook is returned (else None) beside the train op and total loss.
+    a SyncReplicasOptimizer, whose hook is returned in a list (else an empty one) beside the train
+    op and total loss; a model with its own update returns its own (`ModelOutputs.sync_hooks`).
     """
     replication = replication or cluster.ClusterConfig()
     global_step = tf.train.get_or_create_global_step()
@@ -276,16 +280,19 @@ def build_train_op(config, clone_outputs, replication=None):
     total_loss = tf.identity(model_loss + regularization, name='total_loss')
     learning_rate = configure_learning_rate(config, global_step)
     trained = variables_to_train(config.trainable_scopes)
-    sync_hook = None
+    sync_hooks = []
     if outputs.train_op is not None:
-        if (config.clip_gradient_norm > 0 or config.trainable_scopes or len(clone_outputs) > 1
-                or replication.sync_replicas):
+        if config.clip_gradient_norm > 0 or config.trainable_scopes or len(clone_outputs) > 1:
             raise ValueError('this model builds its own update: clip_gradient_norm, '
-                             'trainable_scopes, num_clones and sync_replicas do not apply to it')
-        train_op = outputs.train_op
+                             'trainable_scopes and num_clones do not apply to it')
+        if replication.sync_replicas and not outputs.sync_hooks:
+            raise ValueError('this model builds its own update and does not synchronise it: '
+                             'sync_replicas does not apply to it')
+        train_op, sync_hooks = outputs.train_op, list(outputs.sync_hooks)
     elif len(clone_outputs) == 1:
         optimizer, sync_hook = cluster.synchronous(configure_optimizer(config, learning_rate),
                                                    replication)
+        sync_hooks = [sync_hook] if sync_hook is not None else []
         train_op = slim.training.create_train_op(
             total_loss, optimizer, global_step=global_step,
             variables_to_train=trained,
@@ -303,7 +310,7 @@ def build_train_op(config, clone_outputs, replication=None):
     tf.summary.scalar('learning_rate', learning_rate)
     if outputs.summary_images is not None:
         tf.summary.image('images_gt_and_predictions', outputs.summary_images, max_outputs=4)
-    return train_op, total_loss, sync_hook
+    return train_op, total_loss, sync_hooks
 
 
 def _cloned_train_op(config, optimizer, clone_outputs, regularization, total_loss, trained,
@@ -374,7 +381,7 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
             # First, so that round robin puts it on parameter server 0 (`cluster`).
             tf.train.get_or_create_global_step()
             batch = tf.data.make_one_shot_iterator(dataset_fn()).get_next()
-            train_op, total_loss, sync_hook = build_train_op(
+            train_op, total_loss, sync_hooks = build_train_op(
                 config, build_model(config, model_fn, batch), replication)
             scaffold = tf.train.Scaffold(
                 init_fn=checkpoint_init_fn(config.checkpoint_path, config.checkpoint_exclude_scopes,
@@ -384,8 +391,7 @@ def train(config: TrainConfig, dataset_fn: Callable, model_fn: Callable[..., Mod
                                 config.show_progress)
         hooks = [tf.train.StopAtStepHook(last_step=config.max_steps),
                  tf.train.NanTensorHook(total_loss, fail_on_nan_loss=True), progress]
-        if sync_hook is not None:
-            hooks.append(sync_hook)
+        hooks.extend(sync_hooks)
         hooks.extend(extra_hooks)
         if after_restore is not None and replication.is_chief:
             hooks.append(_AfterRestoreHook(after_restore))

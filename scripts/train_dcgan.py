@@ -18,6 +18,7 @@ from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must pr
 import tensorflow.compat.v1 as tf
 from absl import flags
 
+from tf1zoo.datasets import image_records
 from tf1zoo.engine import cli, gan_training, training_flags
 
 
@@ -25,8 +26,9 @@ def define_flags(flag_values=flags.FLAGS):
     """Data and model flags, then the shared optimisation and run flags with the paper's defaults."""
     define = cli.Definer(flag_values)
     define.string('image_dir', None, 'Folder tree of training images (JPEG or PNG).')
-    define.string('dataset_dir', None, 'Instead of --image_dir: the folder of an image folder converted '
-                  'by convert_images_to_tfrecord.py (with --dataset_name).')
+    define.string('dataset_dir', None, 'Instead of --image_dir: the folder of an image folder or MNIST '
+                  'converted by convert_images_to_tfrecord.py (with --dataset_name; MNIST\'s records '
+                  'train a 32 x 32 grayscale DCGAN).')
     define.string('dataset_name', None, 'The converted images\' name (<dataset_dir>/<name>-*.tfrecord).')
     define.string('mnist_images', None, 'Instead of --image_dir: MNIST\'s train-images-idx3-ubyte[.gz] '
                   '(a 32 x 32 grayscale DCGAN, the digits padded to 32).')
@@ -59,12 +61,14 @@ def main(values):
         raise ValueError('DCGAN trains with Adam (the paper\'s); --optimizer=%s does not apply'
                          % values.optimizer)
     # 1. The networks and the run from the flags.
-    size, channels = (32, 1) if values.mnist_images else (values.image_size, 3)
+    mnist_records = bool(values.dataset_dir) and image_records.record_channels(
+        values.dataset_dir, values.dataset_name) == 1
+    size, channels = (32, 1) if values.mnist_images or mnist_records else (values.image_size, 3)
     setup = gan_training.GanSetup(image_size=size, channels=channels,
                                   depth_multiplier=values.depth_multiplier,
                                   generator_steps=values.generator_steps)
     train = training_flags.train_config(values)
-    # 2. The images: a folder tree, its TFRecords, or MNIST's idx file.
+    # 2. The images: a folder tree, its TFRecords (or MNIST's), or MNIST's idx file.
     if values.mnist_images:
         dataset_fn = gan_training.mnist_dataset_fn(values.mnist_images, setup, train.batch_size,
                                                    train.seed)

@@ -2,12 +2,13 @@
 named or skipped, a split written whole."""
 import os
 import shutil
+import struct
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
-from tf1zoo.datasets import image_folder, image_records, synthetic_shapes
+from tf1zoo.datasets import image_folder, image_records, mnist, split_info, synthetic_shapes
 from tf1zoo.datasets.tfrecord_io import DatasetError
 
 
@@ -65,3 +66,44 @@ def test_an_undecodable_image_is_named_or_skipped(centred, tmp_path):
     result, skipped = image_records.convert_image_folder(folder, str(tmp_path / 'out'), 'x',
                                                          skip_bad=True, show_progress=False)
     assert result.num_examples == 11 and [item.path for item in skipped] == [bad]
+
+
+def _idx(array):
+    header = struct.pack('>BBBB', 0, 0, 0x08, array.ndim) + struct.pack('>%di' % array.ndim, *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def test_mnist_records_give_the_idx_pipelines_pixels_and_the_digits(tmp_path):
+    digits = np.random.default_rng(1).integers(0, 256, (7, 28, 28)).astype(np.uint8)
+    labels = np.array([3, 1, 4, 1, 5, 9, 2], np.uint8)
+    images_path, labels_path = tmp_path / 'train-images-idx3-ubyte', tmp_path / 'train-labels-idx1-ubyte'
+    images_path.write_bytes(_idx(digits))
+    labels_path.write_bytes(_idx(labels))
+    out = str(tmp_path / 'records')
+    result = image_records.convert_mnist(str(images_path), out, 'mnist_train', str(labels_path),
+                                         num_shards=2, show_progress=False)
+    assert result.num_examples == 7 and image_records.record_channels(out, 'mnist_train') == 1
+    files = image_records.record_files(out, 'mnist_train')
+    with tf.Graph().as_default():
+        batches = _all(image_records.build_record_dataset(files, 32, 7, is_training=False, channels=1))
+        from_idx = _all(mnist.build_mnist_dataset(str(images_path), 7, is_training=False))[0]
+    record_images = np.concatenate([b[0] for b in batches])
+    record_labels = np.concatenate([b[1] for b in batches])
+    assert record_images.shape == (7, 32, 32, 1)
+    # Shards interleave: match each record to its digit by label order within equal labels.
+    expected = {tuple(np.round(image.ravel()[::37], 4)): int(label)
+                for image, label in zip(from_idx, labels)}
+    got = {tuple(np.round(image.ravel()[::37], 4)): int(label)
+           for image, label in zip(record_images, record_labels)}
+    assert got == expected  # the same padded pixels (PNG is lossless), each with its digit
+    info = split_info.read_split_info(out, 'mnist_train')
+    assert info.class_names == tuple('0123456789') and info.dataset_format == 'mnist'
+
+
+def test_a_malformed_idx_file_is_named_and_nothing_is_written(tmp_path):
+    path = tmp_path / 'train-images-idx3-ubyte'
+    path.write_bytes(_idx(np.zeros((2, 28, 28)))[:-5])
+    with pytest.raises(DatasetError, match='train-images-idx3-ubyte.*its header'):
+        image_records.convert_mnist(str(path), str(tmp_path / 'records'), 'mnist_train',
+                                    show_progress=False)
+    assert not (tmp_path / 'records').exists() or not os.listdir(tmp_path / 'records')

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.engine import cluster, fault_drill, inference
 
 _HOSTS = {'ps': ['ps0:2222'], 'worker': ['w0:2222', 'w1:2222']}
@@ -68,18 +69,14 @@ def _free_ports(count):
     return ports
 
 
-def test_a_loopback_cluster_trains_synchronously_and_stops_by_itself(tmp_path):
-    records_dir = fault_drill.make_records(str(tmp_path))
-    train_dir = str(tmp_path / 'train')
+def _run_loopback_cluster(command, replicas, max_steps):
+    """Runs ``command`` as 1 parameter server + 2 workers on 127.0.0.1, synchronously; returns each
+    task's (job, index) and output once all have exited 0."""
     ps_port, *worker_ports = _free_ports(3)
-    max_steps, replicas = 3, 2
-    script = os.path.join(os.path.dirname(__file__), '..', '..', 'scripts', 'train_ssd.py')
-    command = [sys.executable, script, '--dataset_name=shapes', '--dataset_dir=' + records_dir,
-               '--train_dir=' + train_dir, '--depth_multiplier=0.125', '--batch_size=1',
-               '--max_steps=%d' % max_steps, '--shuffle_buffer=4', '--noprogress',
-               '--save_summaries_steps=1000', '--ps_hosts=127.0.0.1:%d' % ps_port,
-               '--worker_hosts=' + ','.join('127.0.0.1:%d' % port for port in worker_ports),
-               '--sync_replicas', '--replicas_to_aggregate=%d' % replicas]
+    command = command + ['--max_steps=%d' % max_steps, '--noprogress', '--save_summaries_steps=1000',
+                         '--ps_hosts=127.0.0.1:%d' % ps_port,
+                         '--worker_hosts=' + ','.join('127.0.0.1:%d' % port for port in worker_ports),
+                         '--sync_replicas', '--replicas_to_aggregate=%d' % replicas]
     tasks = [('ps', 0), ('worker', 0), ('worker', 1)]
     processes = [subprocess.Popen(command + ['--job_name=' + job, '--task_index=%d' % index],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -93,10 +90,31 @@ def test_a_loopback_cluster_trains_synchronously_and_stops_by_itself(tmp_path):
             process.kill()
     for (job, index), process, output in zip(tasks, processes, outputs):
         assert process.returncode == 0, '%s %d:\n%s' % (job, index, output[-3000:])
+        # Not even the chief's token queue runners, cancelled when its session closes.
+        assert 'Traceback' not in output, '%s %d:\n%s' % (job, index, output[-3000:])
+    return tasks, outputs
+
+
+def _worker_steps(tasks, outputs, global_step):
+    return [int(re.search(r'worker %d ran (\d+) steps; the global step is %d' % (index, global_step),
+                          output).group(1))
+            for (job, index), output in zip(tasks, outputs) if job == 'worker']
+
+
+def _script(name):
+    return os.path.join(os.path.dirname(__file__), '..', '..', 'scripts', name)
+
+
+def test_a_loopback_cluster_trains_synchronously_and_stops_by_itself(tmp_path):
+    records_dir = fault_drill.make_records(str(tmp_path))
+    train_dir = str(tmp_path / 'train')
+    max_steps, replicas = 3, 2
+    command = [sys.executable, _script('train_ssd.py'), '--dataset_name=shapes',
+               '--dataset_dir=' + records_dir, '--train_dir=' + train_dir, '--depth_multiplier=0.125',
+               '--batch_size=1', '--shuffle_buffer=4']
+    tasks, outputs = _run_loopback_cluster(command, replicas, max_steps)
     # Each update of SyncReplicasOptimizer averages `replicas` worker steps into one global step.
-    worker_steps = [int(re.search(r'worker %d ran (\d+) steps; the global step is %d'
-                                  % (index, max_steps), output).group(1))
-                    for (job, index), output in zip(tasks, outputs) if job == 'worker']
+    worker_steps = _worker_steps(tasks, outputs, max_steps)
     assert sum(worker_steps) == max_steps * replicas, worker_steps
     assert 'worker 0 is done' in outputs[0] and 'worker 1 is done' in outputs[0]
     # The chief alone wrote the checkpoints; the last one restores into a fresh detector.
@@ -107,3 +125,23 @@ def test_a_loopback_cluster_trains_synchronously_and_stops_by_itself(tmp_path):
     detections = list(inference.iterate_detections(
         lambda: inference.tfrecord_dataset(files, settings, 4), settings, prefix))
     assert len(detections) == 20 and np.all(np.isfinite(detections[0]['detection_scores']))
+
+
+def test_dcgan_trains_synchronously_one_averaged_d_update_per_g_update(tmp_path):
+    image_dir = str(tmp_path / 'centred')
+    synthetic_shapes.generate_centred(image_dir, 12, 6, image_size=16, show_progress=False)
+    train_dir = str(tmp_path / 'train')
+    max_steps, replicas = 3, 2
+    command = [sys.executable, _script('train_dcgan.py'), '--image_dir=' + os.path.join(image_dir, 'train'),
+               '--train_dir=' + train_dir, '--image_size=16', '--depth_multiplier=0.0625',
+               '--batch_size=4', '--generator_steps=2']
+    tasks, outputs = _run_loopback_cluster(command, replicas, max_steps)
+    worker_steps = _worker_steps(tasks, outputs, max_steps)
+    assert sum(worker_steps) == max_steps * replicas, worker_steps
+    # Every global step took one D update and two G updates, each of `replicas` averaged gradients:
+    # the earlier updates' own counters went up with the global step.
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
+    assert reader.get_tensor('global_step') == max_steps
+    assert reader.get_tensor('sync_updates/discriminator') == max_steps
+    assert reader.get_tensor('sync_updates/generator_1') == max_steps
+    assert 'sync_updates/generator_2' not in reader.get_variable_to_shape_map()  # the global step

@@ -125,6 +125,29 @@ def test_mnist_trains_a_grayscale_32_pixel_dcgan(tmp_path):
         cli.parse(train_dcgan.define_flags, train_dir=train_dir)
 
 
+def test_mnist_through_tfrecords_trains_the_same_grayscale_dcgan(tmp_path):
+    import struct
+
+    from tf1zoo.scripts import convert_images_to_tfrecord
+    digits = np.random.default_rng(0).integers(0, 256, (8, 28, 28)).astype(np.uint8)
+    path = tmp_path / 'train-images-idx3-ubyte'
+    path.write_bytes(struct.pack('>BBBBiii', 0, 0, 8, 3, 8, 28, 28) + digits.tobytes())
+    records = str(tmp_path / 'records')
+    result, skipped = convert_images_to_tfrecord.run(cli.parse(
+        convert_images_to_tfrecord.define_flags, mnist_images=str(path), output_dir=records,
+        name='mnist_train', num_shards=2))
+    assert result.num_examples == 8 and not skipped
+    train_dir = str(tmp_path / 'train')
+    assert tiny_shapes.run_training(train_dcgan, dataset_dir=records, dataset_name='mnist_train',
+                                    train_dir=train_dir, depth_multiplier=1 / 16, batch_size=4,
+                                    max_steps=1, progress=False) == 1
+    with open(os.path.join(train_dir, 'model_config.json')) as saved:
+        config = json.load(saved)
+    assert (config['image_size'], config['channels']) == (32, 1)
+    with pytest.raises(Exception, match='exactly one of --image_dir and --mnist_images'):
+        cli.parse(convert_images_to_tfrecord.define_flags, output_dir=records, name='x')
+
+
 def test_training_from_converted_records(centred, tmp_path):
     from tf1zoo.scripts import convert_images_to_tfrecord
     convert_images_to_tfrecord.run(cli.parse(
