@@ -3,7 +3,8 @@
 1. FID (Heusel et al. 2017) of generated samples against held-out real images, on the features of a
    small classifier (`nets.small_classifier`) trained here on the real training images, since no
    InceptionV3 checkpoint can be downloaded; beside it the floor, the same distance between two
-   sets of real images (training vs held-out).
+   sets of real images (training vs held-out). With a local InceptionV3 checkpoint, also the
+   standard FID on its pool features (`inception_fid`, `sample_fids`).
 2. Mode coverage: the share of samples that classifier assigns to each class with probability
    >= 0.9, and how many classes appear at all.
 3. The paper's test of the discriminator's features (sec. 5.1): every D convolution's output max-
@@ -23,7 +24,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from tf1zoo.datasets import image_folder
-from tf1zoo.engine import checkpoint_info, gan_sampling, gan_training, train_loop
+from tf1zoo.engine import checkpoint_info, gan_sampling, gan_training, inception_fid, train_loop
 from tf1zoo.nets import dcgan, small_classifier
 from tf1zoo.ops import frechet_distance, linear_probe
 
@@ -224,3 +225,42 @@ def generated_images(gan_checkpoint, num_samples, seed=0):
     prefix, config = gan_sampling.load_generator_config(gan_checkpoint)
     z = np.random.default_rng(seed).uniform(-1, 1, (num_samples, dcgan.Z_DIM)).astype(np.float32)
     return gan_sampling.generate(prefix, config, z).astype(np.float32) / 127.5 - 1.0
+
+
+def load_folder_images(image_dir, image_size, limit=None, crop_size=None):
+    """float32 ``[n, size, size, 3]`` in [-1, 1]: every image of a folder tree (class subfolders or
+    not), the first ``limit`` in file order when given, cropped and resized as DCGAN trains."""
+    images = []
+    with tf.Graph().as_default():
+        dataset = image_folder.build_image_dataset(image_dir, image_size, 256, is_training=False,
+                                                   crop_size=crop_size)
+        if limit:
+            dataset = dataset.unbatch().take(limit).batch(256)
+        batch = tf.data.make_one_shot_iterator(dataset).get_next()
+        with tf.Session() as session:
+            while True:
+                try:
+                    images.append(session.run(batch))
+                except tf.errors.OutOfRangeError:
+                    return np.concatenate(images)
+
+
+def sample_fids(gan_checkpoint, real_images, num_samples, inception_checkpoint=None,
+                classifier_dir=None, seed=0, show_progress=False):
+    """FID of ``num_samples`` samples (z from ``seed``) against ``real_images`` on InceptionV3's pool
+    features (`inception_fid`, with ``inception_checkpoint``) and / or on the small classifier's
+    (with ``classifier_dir``); a dict of the distances computed."""
+    if not inception_checkpoint and not classifier_dir:
+        raise ValueError('give an InceptionV3 checkpoint, a small-classifier train dir, or both')
+    samples = generated_images(gan_checkpoint, num_samples, seed)
+    if samples.shape[1:] != real_images.shape[1:]:
+        raise ValueError('the samples are %s images, the real ones %s'
+                         % (list(samples.shape[1:]), list(real_images.shape[1:])))
+    results = {'num_samples': int(len(samples)), 'num_real_images': int(len(real_images))}
+    if inception_checkpoint:
+        results['fid_inception_v3'] = inception_fid.frechet_inception_distance(
+            inception_checkpoint, samples, real_images, show_progress=show_progress)
+    if classifier_dir:
+        results['fid_small_classifier'] = frechet_distance.feature_frechet_distance(
+            classify(classifier_dir, samples)[0], classify(classifier_dir, real_images)[0])
+    return results

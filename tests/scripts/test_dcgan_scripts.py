@@ -1,5 +1,6 @@
 """make_shapes_dataset.py --centred -> train_dcgan.py on a tiny budget: the data's layout and the run's
 checkpoint, config and refusal of another model's train dir."""
+import glob
 import json
 import os
 
@@ -9,9 +10,10 @@ import pytest
 import tiny_shapes
 
 from tf1zoo.datasets import synthetic_shapes
-from tf1zoo.engine import cli, gan_sampling, train_loop
+from tf1zoo.engine import cli, gan_evaluation, gan_sampling, inception_fid, train_loop
 from tf1zoo.nets import dcgan
-from tf1zoo.scripts import make_shapes_dataset, sample_dcgan, train_dcgan
+from tf1zoo.ops import frechet_distance
+from tf1zoo.scripts import eval_dcgan, make_shapes_dataset, sample_dcgan, train_dcgan
 
 
 @pytest.fixture(scope='module')
@@ -78,6 +80,30 @@ def test_samples_grid_walks_and_raw_samples(centred, tmp_path):
                                        walk_steps=4, num_samples=5))
     with open(written['grid'], 'rb') as first, open(again['grid'], 'rb') as second:
         assert first.read() == second.read()
+
+
+def test_eval_dcgan_gives_the_fid_of_its_samples_on_inception_features(centred, tmp_path,
+                                                                       random_inception_checkpoint):
+    train_dir = str(tmp_path / 'train')
+    _train(os.path.join(centred, 'train'), train_dir)
+    output = str(tmp_path / 'fid.json')
+    results = eval_dcgan.run(cli.parse(
+        eval_dcgan.define_flags, checkpoint_path=train_dir, image_dir=os.path.join(centred, 'test'),
+        inception_checkpoint=random_inception_checkpoint, num_samples=6, seed=3, output_json=output))
+    with open(output) as saved:
+        assert json.load(saved) == results
+    assert (results['num_samples'], results['num_real_images']) == (6, 6)
+    # The same distance from the pieces: the seed's samples, the test folder's six images.
+    prefix, _ = gan_sampling.load_generator_config(train_dir)
+    samples = gan_evaluation.generated_images(prefix, 6, seed=3)
+    real = np.stack([cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
+                     for path in sorted(glob.glob(os.path.join(centred, 'test', '*', '*.png')))])
+    features = inception_fid.pool_feature_sets(random_inception_checkpoint,
+                                               [samples, real.astype(np.float32) / 127.5 - 1.0])
+    assert results['fid_inception_v3'] == pytest.approx(
+        frechet_distance.feature_frechet_distance(*features), rel=1e-4)
+    with pytest.raises(Exception, match='give --inception_checkpoint, --classifier_dir or both'):
+        cli.parse(eval_dcgan.define_flags, checkpoint_path=train_dir, image_dir=centred)
 
 
 def test_vector_arithmetic_on_grid_samples(centred, tmp_path):
