@@ -7,7 +7,7 @@ dependencies: the generator's pass reads the discriminator's updated weights). A
 and beta1 0.5 for both networks (DCGAN sec. 4), one optimizer each, each updating only its own
 network's variables (scopes ``Discriminator`` and ``Generator``) and its own batch-norm statistics.
 The global step counts iterations. In a cluster with ``--sync_replicas`` each update is synchronised on
-its own (`_synchronised_update`): every worker's D gradients are averaged into one D update before any
+its own (`_apply`): every worker's D gradients are averaged into one D update before any
 worker computes its G gradients, so a synchronous step is the paper's iteration on the replicas'
 batches together. TF-GAN (``tensorflow-gan`` 2.1.0, the latest) does not import on
 TensorFlow 2.21 (it subclasses ``tf.estimator.SessionRunHook``, and ``tf.estimator`` is gone), so this
