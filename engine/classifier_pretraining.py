@@ -8,8 +8,9 @@ its size on each side and jittered, is cut out, resized to ``crop_size`` and lab
 The classifier is `yolo_v1.yolo_v1_classifier_layers` (20 convolutions, average pool, fully connected)
 under the detector's variable names, trained with softmax cross-entropy on `train_loop`; the detector
 then starts from its checkpoint with `yolo_v1.HEAD_SCOPES` excluded (``train_yolo.py
---checkpoint_path=<train_dir> --checkpoint_exclude_scopes=...``). No CLI runs this stage yet; on the
-embedded data it reaches 0.88 batch accuracy in 400 steps (docs/experiments.md, "YOLO v1").
+--checkpoint_path=<train_dir> --checkpoint_exclude_scopes=...``). `run_demo.py --model_name=yolo_v1`
+runs this stage before its detector; on the embedded data it reaches 0.88 batch accuracy in 400 steps
+(docs/experiments.md, "YOLO v1").
 """
 from tf1zoo.ops import compat  # noqa: F401, I001  (TF 2.21 graph-mode set-up; must precede TF)
 import dataclasses

@@ -141,9 +141,10 @@ def layer_scopes(layers):
     return tuple(names)
 
 
-def thinned(layers, depth_multiplier):
+def thinned(layers, depth_multiplier, thin_connected=True):
     """The table with every convolution, local and hidden connected layer's width multiplied by
-    ``depth_multiplier`` (at least 1); the last connected layer (the output) keeps its width."""
+    ``depth_multiplier`` (at least 1); the last connected layer (the output) keeps its width, and
+    without ``thin_connected`` the hidden connected layers keep theirs too."""
     if depth_multiplier == 1.0:
         return tuple(layers)
     connected = [i for i, layer in enumerate(layers) if isinstance(layer, Connected)]
@@ -156,7 +157,7 @@ def thinned(layers, depth_multiplier):
     for index, layer in enumerate(layers):
         if isinstance(layer, (Convolutional, Local)):
             layer = dataclasses.replace(layer, filters=thin(layer.filters))
-        elif isinstance(layer, Connected) and index != last:
+        elif isinstance(layer, Connected) and index != last and thin_connected:
             layer = dataclasses.replace(layer, outputs=thin(layer.outputs))
         result.append(layer)
     return tuple(result)

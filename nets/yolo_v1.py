@@ -112,7 +112,7 @@ def split_outputs(outputs, detection):
 
 def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=1.0,
             grid_size=GRID_SIZE, num_boxes=NUM_BOXES, batch_norm=False, layers=None,
-            data_format='NHWC', reuse=None, scope='yolo_v1'):
+            data_format='NHWC', reuse=None, scope='yolo_v1', thin_connected=True):
     """YOLO v1.
 
     Args:
@@ -120,6 +120,8 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
       num_classes: C, the classes without a background (the paper's 20).
       is_training: dropout (and batch norm, through the arg_scope).
       depth_multiplier: thins every layer but the output (1.0 is the paper's net).
+      thin_connected: False keeps fc1 at its full width in a thinned net (4,096 units: its
+        weights per cell are what the head learns slowest, docs/experiments.md "YOLO v1").
       grid_size, num_boxes: S and B.
       batch_norm: batch norm on the convolutions and fc1 (`yolo_v1_layers`).
       layers: another layer table (a darknet cfg's), replacing the paper's.
@@ -133,7 +135,7 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
     if layers is None:
         layers = yolo_v1_layers(num_classes, grid_size, num_boxes, batch_norm)
     detection = darknet_layers.detection_layer(layers)
-    layers = darknet_layers.thinned(layers, depth_multiplier)
+    layers = darknet_layers.thinned(layers, depth_multiplier, thin_connected)
     outputs, end_points = _table_in_scope(inputs, layers, is_training, data_format, reuse, scope)
     if outputs.shape[-1] != detection.outputs:
         raise ValueError('the last layer gives %s values, the detection layer reads %d'

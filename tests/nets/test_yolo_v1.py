@@ -81,6 +81,10 @@ def test_depth_multiplier_thins_all_but_the_output_and_batch_norm_replaces_biase
     # fc1 takes batch norm too (for training from scratch); the linear output keeps its biases.
     assert 'yolo_v1/fc1/BatchNorm/moving_variance' in names and 'yolo_v1/fc1/biases' not in names
     assert 'yolo_v1/fc2/biases' in names and not any(n.startswith('yolo_v1/fc2/BatchNorm') for n in names)
+    with tf.Graph().as_default():
+        _, end_points = _build(depth_multiplier=0.125, thin_connected=False)
+        assert end_points['yolo_v1/conv24'].shape.as_list()[-1] == 128
+        assert end_points['yolo_v1/fc1'].shape.as_list()[-1] == 4096  # fc1 keeps the paper's width
 
 
 def _thin_outputs(images, layers, data_format, values=None):

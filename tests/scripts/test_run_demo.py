@@ -77,3 +77,23 @@ def test_rfcn_demo_adds_cocos_numbers_that_pycocotools_gives_for_its_results_fil
         expected = [0.0] * 12
     assert list(summary['coco_stats'].values()) == expected
     assert len([name for name in os.listdir(tmp_path / 'detections') if name.endswith('.png')]) == 1
+
+
+def test_yolo_demo_trains_the_body_as_a_classifier_first_then_the_detector_from_it(tmp_path):
+    import tensorflow.compat.v1 as tf
+    values = cli.parse(run_demo.define_flags, work_dir=str(tmp_path), model_name='yolo_v1',
+                       num_train=3, num_val=1, num_test=2, max_steps=2, pretrain_steps=2, batch_size=2,
+                       depth_multiplier=1 / 16, num_detection_images=1)
+    summary = run_demo.run(values)
+    assert summary['optimizer'] == 'momentum' and summary['pretrain_steps'] == 2
+    assert 0.0 <= summary['voc07_mAP'] <= 1.0
+    pretrained = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(tmp_path / 'pretrain')))
+    assert tf.train.latest_checkpoint(str(tmp_path / 'pretrain')).endswith('-2')
+    started = tf.train.load_checkpoint(str(tmp_path / 'train' / 'model.ckpt-0'))
+    # The detector started from the classifier's convolutions; its head is new: fc1, the
+    # classifier's 6 logits there, is the detector's 4,096 units (kept at full width).
+    for name in ('yolo_v1/conv1/weights', 'yolo_v1/conv20/weights'):
+        assert (started.get_tensor(name) == pretrained.get_tensor(name)).all()
+    assert pretrained.get_variable_to_shape_map()['yolo_v1/fc1/weights'][-1] == 6
+    assert started.get_variable_to_shape_map()['yolo_v1/fc1/weights'][-1] == 4096
+    assert not pretrained.has_tensor('yolo_v1/conv21/weights')
