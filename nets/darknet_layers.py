@@ -317,7 +317,8 @@ def _crop(net, layer, data_format):
     return net * 2.0 - 1.0 if layer.adjust else net
 
 
-def darknet_net(inputs, layers, is_training=True, data_format='NHWC', scope=None):
+def darknet_net(inputs, layers, is_training=True, data_format='NHWC', scope=None,
+                zero_init_output=False):
     """Builds ``layers`` on ``inputs``.
 
     Args:
@@ -326,14 +327,18 @@ def darknet_net(inputs, layers, is_training=True, data_format='NHWC', scope=None
       is_training: Python bool or bool tensor (dropout; batch norm follows the arg_scope).
       data_format: 'NHWC' or 'NCHW'.
       scope: variable scope.
+      zero_init_output: the last connected layer's weights start at zero (its outputs start at
+        their biases, the same for every image) instead of darknet's random initialisation.
 
     Returns:
       (the last layer's output, end_points keyed by each layer's scope name).
     """
     end_points = {}
+    connected = [index for index, layer in enumerate(layers) if isinstance(layer, Connected)]
+    output_index = connected[-1] if connected and zero_init_output else None
     with tf.variable_scope(scope, 'darknet', [inputs]) as sc:
         net = inputs
-        for layer, name in zip(layers, layer_scopes(layers)):
+        for index, (layer, name) in enumerate(zip(layers, layer_scopes(layers))):
             if isinstance(layer, Convolutional):
                 net = _convolutional(net, layer, name, data_format)
             elif isinstance(layer, MaxPool):
@@ -342,6 +347,9 @@ def darknet_net(inputs, layers, is_training=True, data_format='NHWC', scope=None
                 net = locally_connected(net, layer.filters, layer.size, layer.stride, layer.padding,
                                         activation_fn=activation_fn(layer.activation),
                                         data_format=data_format, scope=name)
+            elif isinstance(layer, Connected) and index == output_index:
+                with slim.arg_scope([slim.fully_connected], weights_initializer=tf.zeros_initializer()):
+                    net = _connected(net, layer, name, data_format)
             elif isinstance(layer, Connected):
                 net = _connected(net, layer, name, data_format)
             elif isinstance(layer, Dropout):

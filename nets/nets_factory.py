@@ -74,10 +74,10 @@ _build_ssd_vgg_300 = _detector_builder(
     ssd_vgg_300.ssd_vgg_300_arg_scope, ssd_vgg_300)
 def _build_yolo_v1(num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
                    weights_init='darknet', batch_norm=False, winograd_tile_size=None, layers=None,
-                   dropout=None, thin_connected=True):
+                   dropout=None, thin_connected=True, zero_init_output=False):
     """YOLO v1: the paper's table, or ``layers`` (JSON records of a converted cfg's table);
     ``dropout`` replaces the paper's 0.5 after fc1; ``thin_connected`` False keeps fc1's width in a
-    thinned net. ``weights_init`` does not apply (darknet's
+    thinned net; ``zero_init_output`` starts fc2's weights at zero. ``weights_init`` does not apply (darknet's
     initialisation); ``winograd_tile_size`` runs the 3x3 stride-1 convolutions as Winograd."""
     del weights_init
     if layers is not None:
@@ -90,7 +90,8 @@ def _build_yolo_v1(num_classes, depth_multiplier=1.0, data_format='NHWC', weight
                                         data_format=data_format, weight_decay=weight_decay,
                                         batch_norm=batch_norm, layers=table,
                                         winograd_tile_size=winograd_tile_size,
-                                        thin_connected=thin_connected)
+                                        thin_connected=thin_connected,
+                                        zero_init_output=zero_init_output)
 
 
 _build_refinedet320 = _detector_builder(

@@ -41,7 +41,7 @@ class YoloV1Detector:
 
     def __init__(self, num_classes, depth_multiplier=1.0, data_format='NHWC', weight_decay=0.0005,
                  batch_norm=False, layers=None, postprocess_defaults=None, winograd_tile_size=None,
-                 thin_connected=True):
+                 thin_connected=True, zero_init_output=False):
         if layers is None:
             layers = yolo_v1.yolo_v1_layers(num_classes - 1, batch_norm=batch_norm)
         self.layers = tuple(layers)
@@ -55,6 +55,7 @@ class YoloV1Detector:
         self._weight_decay = weight_decay
         self._winograd_tile_size = winograd_tile_size
         self._thin_connected = thin_connected
+        self._zero_init_output = zero_init_output
         self.box_coder = yolo_box_coder.GridBoxCoder(self.detection.side, sqrt=self.detection.sqrt)
         self.postprocess_defaults = dict(yolo_v1.POSTPROCESS_DEFAULTS, **(postprocess_defaults or {}))
 
@@ -79,7 +80,8 @@ class YoloV1Detector:
                                             is_training=is_training,
                                             depth_multiplier=self._depth_multiplier,
                                             layers=self.layers, data_format=self._data_format,
-                                            thin_connected=self._thin_connected)
+                                            thin_connected=self._thin_connected,
+                                            zero_init_output=self._zero_init_output)
         predictions = {key: end_points[key] for key in (CLASS_PROBABILITIES, CONFIDENCES, BOX_CODES)}
         return predictions, end_points
 

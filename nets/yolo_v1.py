@@ -91,12 +91,13 @@ def yolo_v1_classifier(inputs, layers, is_training=True, data_format='NHWC', reu
     return _table_in_scope(inputs, layers, is_training, data_format, reuse, scope)
 
 
-def _table_in_scope(inputs, layers, is_training, data_format, reuse, scope):
+def _table_in_scope(inputs, layers, is_training, data_format, reuse, scope, zero_init_output=False):
     """A layer table on NHWC ``inputs`` under ``scope``: (last output, end_points)."""
     with tf.variable_scope(scope, 'yolo_v1', [inputs], reuse=reuse) as sc:
         net = inputs if data_format == 'NHWC' else tf.transpose(inputs, [0, 3, 1, 2])
         return darknet_layers.darknet_net(net, layers, is_training=is_training,
-                                          data_format=data_format, scope=sc)
+                                          data_format=data_format, scope=sc,
+                                          zero_init_output=zero_init_output)
 
 
 def split_outputs(outputs, detection):
@@ -112,7 +113,8 @@ def split_outputs(outputs, detection):
 
 def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=1.0,
             grid_size=GRID_SIZE, num_boxes=NUM_BOXES, batch_norm=False, layers=None,
-            data_format='NHWC', reuse=None, scope='yolo_v1', thin_connected=True):
+            data_format='NHWC', reuse=None, scope='yolo_v1', thin_connected=True,
+            zero_init_output=False):
     """YOLO v1.
 
     Args:
@@ -122,6 +124,8 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
       depth_multiplier: thins every layer but the output (1.0 is the paper's net).
       thin_connected: False keeps fc1 at its full width in a thinned net (4,096 units: its
         weights per cell are what the head learns slowest, docs/experiments.md "YOLO v1").
+      zero_init_output: fc2's weights start at zero, so every output starts at the same constant
+        for every image (darknet initialises them randomly).
       grid_size, num_boxes: S and B.
       batch_norm: batch norm on the convolutions and fc1 (`yolo_v1_layers`).
       layers: another layer table (a darknet cfg's), replacing the paper's.
@@ -136,7 +140,8 @@ def yolo_v1(inputs, num_classes=NUM_CLASSES, is_training=True, depth_multiplier=
         layers = yolo_v1_layers(num_classes, grid_size, num_boxes, batch_norm)
     detection = darknet_layers.detection_layer(layers)
     layers = darknet_layers.thinned(layers, depth_multiplier, thin_connected)
-    outputs, end_points = _table_in_scope(inputs, layers, is_training, data_format, reuse, scope)
+    outputs, end_points = _table_in_scope(inputs, layers, is_training, data_format, reuse, scope,
+                                          zero_init_output)
     if outputs.shape[-1] != detection.outputs:
         raise ValueError('the last layer gives %s values, the detection layer reads %d'
                          % (outputs.shape[-1], detection.outputs))

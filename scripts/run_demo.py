@@ -72,7 +72,7 @@ _SSD_RECIPE = {'max_steps': 740, 'learning_rate': 3e-3, 'lr_boundaries': ['690',
 _YOLO_RECIPE = {'max_steps': 1200, 'learning_rate': 1e-3, 'lr_boundaries': ['1080', '1164'],
                 'warmup_steps': 50, 'draw_threshold': 0.2, 'optimizer': 'momentum',
                 'clip_gradient_norm': 20.0, 'pretrain_steps': 400,
-                'model_options': {'dropout': 0.0, 'thin_connected': False}}
+                'model_options': {'dropout': 0.0, 'thin_connected': False, 'zero_init_output': True}}
 # The first stage's classifier (`classifier_pretraining`) for a recipe with 'pretrain_steps'.
 _PRETRAIN_CROP_SIZE, _PRETRAIN_BATCH_SIZE, _PRETRAIN_LEARNING_RATE = 112, 64, 3e-3
 # R-FCN: the paper's one image per step and its only augmentation (a flip), the images at a shorter

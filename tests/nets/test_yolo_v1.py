@@ -87,6 +87,19 @@ def test_depth_multiplier_thins_all_but_the_output_and_batch_norm_replaces_biase
         assert end_points['yolo_v1/fc1'].shape.as_list()[-1] == 4096  # fc1 keeps the paper's width
 
 
+def test_a_zero_initialised_output_starts_every_image_at_the_biases():
+    images = np.random.default_rng(0).uniform(0, 1, (2, 448, 448, 3)).astype(np.float32)
+    with tf.Graph().as_default():
+        with slim.arg_scope(yolo_v1.yolo_v1_arg_scope(is_training=False)):
+            outputs, _ = yolo_v1.yolo_v1(tf.constant(images), is_training=False, depth_multiplier=1 / 16,
+                                         zero_init_output=True)
+        fc1 = [v for v in tf.global_variables() if v.op.name == 'yolo_v1/fc1/weights'][0]
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            values, fc1 = session.run([outputs, fc1])
+    assert np.all(values == 0.0) and np.abs(fc1).max() > 0  # fc2 zero (and its biases), fc1 random
+
+
 def _thin_outputs(images, layers, data_format, values=None):
     """The thin net's outputs and weights, the weights initialised randomly or loaded."""
     with tf.Graph().as_default():
