@@ -41,7 +41,7 @@ def pixel_boxes(boxes, image_height, image_width):
     return tf.stack([ymin * height, xmin * width, ymax * height - 1.0, xmax * width - 1.0], axis=1)
 
 
-def _bin_edges(start_pixels, end_pixels, k, spatial_scale, size):
+def bin_edges(start_pixels, end_pixels, k, spatial_scale, size):
     """int32 ``[N, k]`` starts and ends (exclusive) of the k bins along one axis of a map of
     ``size`` cells, for inclusive pixel extents ``start_pixels`` to ``end_pixels`` (``[N]``)."""
     start = _c_round(start_pixels) * spatial_scale
@@ -88,8 +88,8 @@ def position_sensitive_roi_pool(score_maps, boxes, box_indices, image_shape, k, 
                              % (k * k * output_dim, channels))
         map_height, map_width = tf.shape(score_maps)[1], tf.shape(score_maps)[2]
         pixels = pixel_boxes(boxes, image_shape[0], image_shape[1])
-        h_start, h_end = _bin_edges(pixels[:, 0], pixels[:, 2], k, spatial_scale, map_height)
-        w_start, w_end = _bin_edges(pixels[:, 1], pixels[:, 3], k, spatial_scale, map_width)
+        h_start, h_end = bin_edges(pixels[:, 0], pixels[:, 2], k, spatial_scale, map_height)
+        w_start, w_end = bin_edges(pixels[:, 1], pixels[:, 3], k, spatial_scale, map_width)
         table = _summed_area_table(score_maps, k, output_dim)
         num_boxes = tf.shape(boxes)[0]
         batch = tf.broadcast_to(tf.cast(box_indices, tf.int32)[:, None, None], [num_boxes, k, k])
