@@ -20,6 +20,7 @@ from tf1zoo.engine import benchmarking
 from tf1zoo.ops import ps_roi_pooling
 
 SYSTEMS = ('summed_area_table', 'gather')
+PARTS = ('forward', 'forward_backward')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,8 +78,8 @@ def random_rois(settings: PoolingSettings, rng):
 
 
 def measure(settings: PoolingSettings = PoolingSettings()):
-    """Seconds per image (forward and backward) of each system, per round, and their largest
-    difference on these RoIs (they compute the same bins)."""
+    """Seconds per image of each system, forward alone (inference) and forward and backward
+    (training), per round, and their largest difference on these RoIs (they compute the same bins)."""
     rng = np.random.default_rng(settings.seed)
     channels = settings.k * settings.k * settings.output_dim
     maps_value = rng.standard_normal(
@@ -94,7 +95,9 @@ def measure(settings: PoolingSettings = PoolingSettings()):
                 settings.output_dim),
             'gather': gathered_bins(maps, boxes, image_shape, settings.k, settings.output_dim,
                                     settings.max_bin_cells)}
-        steps = {name: tf.gradients(tf.reduce_sum(value * value), maps)[0] for name, value in bins.items()}
+        steps = {name + '/forward_backward': tf.gradients(tf.reduce_sum(value * value), maps)[0]
+                 for name, value in bins.items()}
+        steps.update({name + '/forward': tf.reduce_sum(value) for name, value in bins.items()})
         with tf.Session() as session:
             session.run(tf.global_variables_initializer())
             values = session.run(bins)
@@ -102,8 +105,10 @@ def measure(settings: PoolingSettings = PoolingSettings()):
             for _ in range(settings.rounds):
                 rounds.append({name: benchmarking.median_seconds(
                     lambda name=name: session.run(steps[name]), settings.warmup_iters,
-                    settings.num_iters) for name in SYSTEMS})
+                    settings.num_iters) for name in sorted(steps)})
     return {'settings': dataclasses.asdict(settings), 'machine': benchmarking.machine_description(),
             'max_abs_difference': float(np.abs(values['summed_area_table'] - values['gather']).max()),
             'rounds': rounds,
-            'gather_over_summed_area_table': [r['gather'] / r['summed_area_table'] for r in rounds]}
+            'gather_over_summed_area_table': {
+                part: [r['gather/' + part] / r['summed_area_table/' + part] for r in rounds]
+                for part in PARTS}}

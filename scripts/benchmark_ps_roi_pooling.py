@@ -2,9 +2,10 @@
 
     python scripts/benchmark_ps_roi_pooling.py --output_json=benchmarks/ps_roi_pooling.json
 
-Both compute the same bins (the release's edges; the JSON records their largest difference) forward
-and backward, on a full-width R-FCN's map at shorter side 600 (38 x 50 cells) with COCO's 81
-classes, k = 7 and 300 RoIs (engine/ps_roi_benchmark.py); prints each round and writes JSON.
+Both compute the same bins (the release's edges; the JSON records their largest difference), timed
+forward alone and forward and backward, on a full-width R-FCN's map at shorter side 600 (38 x 50
+cells) with COCO's 81 classes, k = 7 and 300 RoIs (engine/ps_roi_benchmark.py); prints each round
+and writes JSON.
 """
 from tf1zoo.ops import compat  # noqa: F401  (TF 2.21 graph-mode set-up; must precede TensorFlow)
 
@@ -43,10 +44,12 @@ def run(values):
 
 def main(values):
     result = run(values)
-    for index, (times, ratio) in enumerate(zip(result['rounds'], result['gather_over_summed_area_table'])):
-        print('round %d: summed-area table %.1f ms, gather %.1f ms per image (forward + backward): '
-              'gather / table %.2f' % (index + 1, 1000 * times['summed_area_table'],
-                                       1000 * times['gather'], ratio))
+    for index, times in enumerate(result['rounds']):
+        for part in ps_roi_benchmark.PARTS:
+            print('round %d, %s: summed-area table %.1f ms, gather %.1f ms per image: gather / table '
+                  '%.2f' % (index + 1, part, 1000 * times['summed_area_table/' + part],
+                            1000 * times['gather/' + part],
+                            result['gather_over_summed_area_table'][part][index]))
     print('largest difference between their bins: %.2g' % result['max_abs_difference'])
     if values.output_json:
         print(json.dumps({'written': values.output_json}))

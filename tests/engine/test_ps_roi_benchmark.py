@@ -31,6 +31,8 @@ def test_measure_times_both_systems_each_round():
     settings = ps_roi_benchmark.PoolingSettings(map_height=5, map_width=6, k=3, output_dim=3, num_rois=10,
                                                 warmup_iters=0, num_iters=1, rounds=2)
     result = ps_roi_benchmark.measure(settings)
-    assert len(result['rounds']) == 2 and set(result['rounds'][0]) == set(ps_roi_benchmark.SYSTEMS)
+    assert len(result['rounds']) == 2 and set(result['rounds'][0]) == {
+        system + '/' + part for system in ps_roi_benchmark.SYSTEMS for part in ps_roi_benchmark.PARTS}
+    assert len(result['gather_over_summed_area_table']['forward']) == 2
     assert all(seconds > 0 for r in result['rounds'] for seconds in r.values())
     assert result['max_abs_difference'] < 1e-4
