@@ -86,6 +86,10 @@ def run_as_program(define_flags, main):
         return result if isinstance(result, int) and not isinstance(result, bool) else None
 
     signal.signal(signal.SIGTERM, _raise_terminated)
+    # A program started in the background by a non-interactive shell (``cmd &`` in a script, a CI
+    # runner) inherits SIGINT ignored, and Python then leaves it ignored: SIGINT would neither stop
+    # nor save a run. Ctrl-C's handler, explicitly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     define_flags()
     if VERBOSE_FLAG not in flags.FLAGS:
         flags.DEFINE_bool(VERBOSE_FLAG, False, 'Show the Python traceback of a user error (bad data, '
