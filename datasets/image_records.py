@@ -71,15 +71,14 @@ def convert_mnist(images_path, output_dir, name, labels_path=None, num_shards=4,
     idx file is a DatasetError naming it, raised before anything is written."""
     images, labels = mnist.read_mnist(images_path, labels_path)
     source = os.path.basename(images_path)
-    items = [('%s#%05d.png' % (source, index), int(labels[index]) if labels is not None else -1)
-             for index in range(len(images))]
 
-    def load(item):
-        index = int(item[0].rsplit('#', 1)[1][:-len('.png')])
+    def load(index):
+        item = ('%s#%05d.png' % (source, index), int(labels[index]) if labels is not None else -1)
         return item, cv2.imencode('.png', images[index])[1].tobytes()
 
     class_names = tuple(str(digit) for digit in range(10)) if labels is not None else ()
-    stream = tfrecord_io.ExampleStream(load, items, num_workers=num_workers, class_names=class_names)
+    stream = tfrecord_io.ExampleStream(load, range(len(images)), num_workers=num_workers,
+                                       class_names=class_names)
     result, _, _ = split_info.write_split(
         [stream], output_dir, name, num_shards,
         dict(dataset_name=name, split='', class_names=class_names, dataset_format=MNIST_FORMAT,

@@ -18,7 +18,7 @@ import tensorflow.compat.v1 as tf
 
 from tf1zoo.datasets import synthetic_shapes
 from tf1zoo.engine import checkpoint_info, gan_evaluation, gan_sampling, gan_training, train_loop
-from tf1zoo.engine.run_steps import run_step
+from tf1zoo.engine.run_steps import run_step, trained_to
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,15 +97,12 @@ def run(work_dir, settings: GanDemoSettings = GanDemoSettings()):
              lambda: synthetic_shapes.generate_centred(data_dir, settings.num_train, settings.num_test,
                                                        settings.image_size, settings.seed,
                                                        show_progress=settings.show_progress), timings)
-    classified = tf.train.latest_checkpoint(classifier_dir) if os.path.isdir(classifier_dir) else None
-    classifier_done = classified is not None and classified.endswith('-%d' % settings.classifier_steps)
-    run_step('classifier', classifier_done,
+    run_step('classifier', trained_to(classifier_dir, settings.classifier_steps),
              lambda: gan_evaluation.train_feature_classifier(
                  os.path.join(data_dir, 'train'), classifier_dir, settings.image_size,
                  max_steps=settings.classifier_steps, seed=settings.seed,
                  show_progress=settings.show_progress), timings)
-    latest = tf.train.latest_checkpoint(train_dir) if os.path.isdir(train_dir) else None
-    run_step('train', latest is not None and latest.endswith('-%d' % settings.max_steps),
+    run_step('train', trained_to(train_dir, settings.max_steps),
              lambda: _train(settings, data_dir, train_dir), timings)
     run_step('samples', False, lambda: results.update(grids=_samples(train_dir, samples_dir)),
              timings)

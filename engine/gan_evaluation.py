@@ -42,18 +42,22 @@ def load_images(image_dir, image_size, limit=None):
         keep = np.linspace(0, len(paths) - 1, limit).astype(int)
         paths, labels = [paths[i] for i in keep], [labels[i] for i in keep]
     with tf.Graph().as_default():
-        batch = tf.data.make_one_shot_iterator(image_folder.build_labelled_dataset(
-            paths, labels, image_size, 256, is_training=False)).get_next()
-        images, kept = [], []
-        with tf.Session() as session:
-            while True:
-                try:
-                    pixels, label = session.run(batch)
-                except tf.errors.OutOfRangeError:
-                    break
-                images.append(pixels)
-                kept.append(label)
-    return np.concatenate(images), np.concatenate(kept), classes
+        batches = _all_batches(image_folder.build_labelled_dataset(paths, labels, image_size, 256,
+                                                                   is_training=False))
+    return (np.concatenate([images for images, _ in batches]),
+            np.concatenate([kept for _, kept in batches]), classes)
+
+
+def _all_batches(dataset):
+    """Every batch of a finite ``dataset``, run in the current graph."""
+    batch = tf.data.make_one_shot_iterator(dataset).get_next()
+    batches = []
+    with tf.Session() as session:
+        while True:
+            try:
+                batches.append(session.run(batch))
+            except tf.errors.OutOfRangeError:
+                return batches
 
 
 def train_feature_classifier(image_dir, train_dir, image_size, max_steps=400, batch_size=64,
@@ -230,19 +234,12 @@ def generated_images(gan_checkpoint, num_samples, seed=0):
 def load_folder_images(image_dir, image_size, limit=None, crop_size=None):
     """float32 ``[n, size, size, 3]`` in [-1, 1]: every image of a folder tree (class subfolders or
     not), the first ``limit`` in file order when given, cropped and resized as DCGAN trains."""
-    images = []
     with tf.Graph().as_default():
         dataset = image_folder.build_image_dataset(image_dir, image_size, 256, is_training=False,
                                                    crop_size=crop_size)
         if limit:
             dataset = dataset.unbatch().take(limit).batch(256)
-        batch = tf.data.make_one_shot_iterator(dataset).get_next()
-        with tf.Session() as session:
-            while True:
-                try:
-                    images.append(session.run(batch))
-                except tf.errors.OutOfRangeError:
-                    return np.concatenate(images)
+        return np.concatenate(_all_batches(dataset))
 
 
 def sample_fids(gan_checkpoint, real_images, num_samples, inception_checkpoint=None,

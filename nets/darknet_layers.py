@@ -288,11 +288,12 @@ def _flatten_channel_major(net, data_format):
     return tf.reshape(net, [-1, int(np.prod(net.shape.as_list()[1:]))])
 
 
-def _connected(net, layer, scope, data_format):
+def _connected(net, layer, scope, data_format, zero_weights=False):
     net = _flatten_channel_major(net, data_format)
     normalizer = _batch_norm_2d if layer.batch_normalize else None
+    initializer = {'weights_initializer': tf.zeros_initializer()} if zero_weights else {}
     return slim.fully_connected(net, layer.outputs, activation_fn=activation_fn(layer.activation),
-                                normalizer_fn=normalizer, scope=scope)
+                                normalizer_fn=normalizer, scope=scope, **initializer)
 
 
 def _batch_norm_2d(net, scope='BatchNorm'):
@@ -347,11 +348,8 @@ def darknet_net(inputs, layers, is_training=True, data_format='NHWC', scope=None
                 net = locally_connected(net, layer.filters, layer.size, layer.stride, layer.padding,
                                         activation_fn=activation_fn(layer.activation),
                                         data_format=data_format, scope=name)
-            elif isinstance(layer, Connected) and index == output_index:
-                with slim.arg_scope([slim.fully_connected], weights_initializer=tf.zeros_initializer()):
-                    net = _connected(net, layer, name, data_format)
             elif isinstance(layer, Connected):
-                net = _connected(net, layer, name, data_format)
+                net = _connected(net, layer, name, data_format, zero_weights=index == output_index)
             elif isinstance(layer, Dropout):
                 net = slim.dropout(net, keep_prob=1.0 - layer.probability, is_training=is_training,
                                    scope=name)

@@ -48,7 +48,7 @@ from tf1zoo.engine import (
     train_loop,
     voc_evaluation,
 )
-from tf1zoo.engine.run_steps import run_step
+from tf1zoo.engine.run_steps import run_step, trained_to
 
 FLAGS = flags.FLAGS
 DATASET = 'shapes'
@@ -232,11 +232,6 @@ def _detect(values, recipe, voc_dir, train_dir, output_dir):
                             draw_threshold=recipe['draw_threshold'])
 
 
-def _has_checkpoint(train_dir, step):
-    latest = tf.train.latest_checkpoint(train_dir) if os.path.isdir(train_dir) else None
-    return latest is not None and latest.endswith('-%d' % step)
-
-
 def _gan_settings(values):
     """DCGAN's demo settings: its own defaults (engine/gan_demo.py) where a flag is not given."""
     given = {name: values[name].value for name in ('num_train', 'num_test', 'depth_multiplier',
@@ -268,9 +263,9 @@ def run(values):
     pretrain_dir = None
     if recipe.get('pretrain_steps'):
         pretrain_dir = os.path.join(values.work_dir, 'pretrain')
-        run_step('pretrain', _has_checkpoint(pretrain_dir, recipe['pretrain_steps']),
+        run_step('pretrain', trained_to(pretrain_dir, recipe['pretrain_steps']),
                  lambda: _pretrain(values, recipe, records_dir, pretrain_dir), timings)
-    run_step('train', _has_checkpoint(train_dir, recipe['max_steps']),
+    run_step('train', trained_to(train_dir, recipe['max_steps']),
              lambda: _train(values, recipe, records_dir, train_dir, pretrain_dir), timings)
     results = {}
     run_step('evaluate', False, lambda: results.update(_evaluate(records_dir, train_dir, eval_dir)),

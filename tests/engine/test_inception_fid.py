@@ -13,11 +13,6 @@ from tf1zoo.engine import inception_fid
 from tf1zoo.ops import frechet_distance
 
 
-@pytest.fixture
-def checkpoint(random_inception_checkpoint):
-    return random_inception_checkpoint
-
-
 def _slim_features(prefix, resized):
     """slim's net on images already at 299 x 299, restored from the whole checkpoint."""
     with tf.Graph().as_default():
@@ -29,7 +24,8 @@ def _slim_features(prefix, resized):
             return session.run(end_points['PreLogits'])[:, 0, 0]
 
 
-def test_features_are_slims_pool_on_bilinear_299(checkpoint):
+def test_features_are_slims_pool_on_bilinear_299(random_inception_checkpoint):
+    checkpoint = random_inception_checkpoint
     images = np.random.default_rng(0).uniform(-1, 1, (3, 32, 32, 3)).astype(np.float32)
     features = inception_fid.pool_features(checkpoint, images, batch_size=2)
     assert features.shape == (3, 2048)
@@ -44,7 +40,8 @@ def test_features_are_slims_pool_on_bilinear_299(checkpoint):
                                rtol=1e-5, atol=1e-5 * np.abs(expected).max())
 
 
-def test_fid_is_the_frechet_distance_of_the_features(checkpoint):
+def test_fid_is_the_frechet_distance_of_the_features(random_inception_checkpoint):
+    checkpoint = random_inception_checkpoint
     rng = np.random.default_rng(1)
     real = rng.uniform(-1, 1, (6, 16, 16, 3)).astype(np.float32)
     fake = np.clip(real * 0.2 + 0.5, -1, 1).astype(np.float32)
